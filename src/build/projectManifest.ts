@@ -1,0 +1,105 @@
+/**
+ * The host project's build manifest, `hookplugins.json`: which plugins go into the build, in order, and where the
+ * generated module and the state file live.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { writeFileAtomic } from "../state/atomicWrite.js";
+
+/** The manifest's file name, at the host project's root. */
+export const projectManifestName = "hookplugins.json";
+
+/** What `hookplugins.json` holds. */
+export interface ProjectManifest {
+  /** Plugin specifiers in inclusion order (= registration order = tie-break at equal priority). */
+  readonly plugins: readonly string[];
+  /** The generated module, relative to the project root. */
+  readonly generated: string;
+  /** The plugin state file, relative to the project root. */
+  readonly stateFile: string;
+  /** Where `plugin install <file>` copies compiled plugins, relative to the project root. */
+  readonly installDir: string;
+}
+
+/** Defaults for every key but `plugins`. */
+export const projectManifestDefaults: Omit<ProjectManifest, "plugins"> = {
+  generated: "src/plugins.generated.ts",
+  stateFile: ".hookplugins/state.json",
+  installDir: "plugins",
+};
+
+/** A host project: its root folder and its manifest. */
+export interface Project {
+  /** The folder holding hookplugins.json. */
+  readonly root: string;
+  /** The manifest file path. */
+  readonly manifestPath: string;
+  /** Whether the manifest file exists yet. */
+  readonly exists: boolean;
+  /** The manifest (defaults when the file does not exist). */
+  readonly manifest: ProjectManifest;
+}
+
+/** The project manifest is unreadable or invalid. */
+export class ProjectManifestError extends Error {
+  override name = "ProjectManifestError";
+}
+
+/** The nearest folder at or above `from` that holds hookplugins.json, else `from` itself. */
+export function findProjectRoot(from: string): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, projectManifestName))) return dir;
+    if (dirname(dir) === dir) return resolve(from);
+  }
+}
+
+function parseManifest(path: string, text: string): ProjectManifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ProjectManifestError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ProjectManifestError(`${path} must hold a JSON object`);
+  const record = data as Record<string, unknown>;
+  const plugins = record["plugins"] ?? [];
+  if (!Array.isArray(plugins) || !plugins.every((p): p is string => typeof p === "string" && p !== "")) {
+    throw new ProjectManifestError(`${path}: "plugins" must be an array of plugin specifiers`);
+  }
+  const text_ = (key: "generated" | "stateFile" | "installDir"): string => {
+    const value = record[key] ?? projectManifestDefaults[key];
+    if (typeof value !== "string" || value === "") throw new ProjectManifestError(`${path}: "${key}" must be a non-empty path`);
+    return value;
+  };
+  return { plugins, generated: text_("generated"), stateFile: text_("stateFile"), installDir: text_("installDir") };
+}
+
+/** Reads the project at `root` (its hookplugins.json, or defaults when there is none). */
+export async function readProject(root: string): Promise<Project> {
+  const manifestPath = join(root, projectManifestName);
+  let text: string;
+  try {
+    text = await readFile(manifestPath, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    return { root, manifestPath, exists: false, manifest: { plugins: [], ...projectManifestDefaults } };
+  }
+  return { root, manifestPath, exists: true, manifest: parseManifest(manifestPath, text) };
+}
+
+/** Renders a manifest as the file's text (stable key order, two-space indent). */
+export function formatProjectManifest(manifest: ProjectManifest): string {
+  const { plugins, generated, stateFile, installDir } = manifest;
+  return `${JSON.stringify({ plugins, generated, stateFile, installDir }, null, 2)}\n`;
+}
+
+/** Writes the manifest atomically. */
+export async function writeProject(project: Project, manifest: ProjectManifest): Promise<void> {
+  await writeFileAtomic(project.manifestPath, formatProjectManifest(manifest));
+}
+
+/** Resolves a project-relative path (absolute paths stay as they are). */
+export function projectPath(project: Pick<Project, "root">, path: string): string {
+  return isAbsolute(path) ? path : join(project.root, path);
+}

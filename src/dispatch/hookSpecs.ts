@@ -1,0 +1,139 @@
+/**
+ * How each hook point calls a plugin and what a valid result is.
+ */
+import type { Readable } from "node:stream";
+import type { HookName } from "../plugins/hookPoints.js";
+import type { HandlerSpec, PrestartHook } from "../plugins/interfaces.js";
+import type { ChainEntry } from "./chainEntry.js";
+import { checkPrestartList } from "./prestartHooks.js";
+import type { HookSpec, Run } from "./run.js";
+import type { StreamComposer } from "./streamComposer.js";
+
+function show(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "object" || typeof value === "function") return `a ${typeof value}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function cloneData(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch (error) {
+    throw new TypeError(
+      `cannot copy the value for this fail-open plugin (${(error as Error).message}); keep the value structured-cloneable or make the plugin fail-closed`,
+    );
+  }
+}
+
+const same = (value: unknown): unknown => value;
+const valueOf = (run: Run): unknown => run.value;
+const nothing = (): undefined => undefined;
+
+/** A waterfall over a plain-data object: mutate in place or return a replacement object. */
+function objectWaterfall(name: HookName, what: string, invoke: HookSpec["invoke"]): HookSpec {
+  return {
+    name,
+    returnsValue: true,
+    invoke,
+    accept(run, result, input) {
+      if (result === undefined) {
+        run.value = input;
+        return;
+      }
+      if (typeof result !== "object" || result === null || Array.isArray(result)) {
+        throw new TypeError(`returned ${show(result)}; return the ${what} (mutated or replaced) or nothing`);
+      }
+      run.value = result;
+    },
+    copy: cloneData,
+    result: valueOf,
+  };
+}
+
+/** A hook whose plugins are notified and return nothing. */
+function notification(name: HookName, invoke: HookSpec["invoke"]): HookSpec {
+  return { name, returnsValue: false, invoke, accept: nothing, copy: same, result: nothing };
+}
+
+function checkHandlers(result: unknown): HandlerSpec<unknown>[] {
+  if (!Array.isArray(result)) throw new TypeError(`returned ${show(result)}; return the array of handler specs or nothing`);
+  result.forEach((spec: unknown, i) => {
+    const s = spec as Partial<HandlerSpec<unknown>> | null;
+    if (typeof s !== "object" || s === null || typeof s.method !== "string" || s.method === "" || typeof s.path !== "string" || !s.path.startsWith("/") || s.handler === undefined) {
+      throw new TypeError(`handler spec #${i} must be { method: "GET"|"POST"|..., path: "/...", handler }, got ${JSON.stringify(spec, (_k, v: unknown) => (typeof v === "function" ? "[function]" : v))}`);
+    }
+  });
+  return result as HandlerSpec<unknown>[];
+}
+
+function isReadable(value: unknown): value is Readable {
+  const v = value as Partial<Readable> | null;
+  return typeof v === "object" && v !== null && typeof v.pipe === "function" && typeof v.read === "function" && typeof v.on === "function";
+}
+
+/** Accumulator of ContainerPlugin.preStart: the hooks every plugin returned, in plugin order. */
+export type PrestartAccumulator = PrestartHook[];
+
+/** The spec of every hook point but the daemon's. */
+export const hookSpecs = {
+  preCreate: objectWaterfall("ContainerPlugin.preCreate", "container create config", (fn, target, ctx, input) =>
+    fn.call(target, ctx, input),
+  ),
+  preCreateEndpoint: objectWaterfall("ContainerPlugin.preCreateEndpoint", "endpoint", (fn, target, ctx, input, run) =>
+    fn.call(target, ctx, run.a, run.b, input),
+  ),
+  preVolumeCreate: objectWaterfall("VolumePlugin.preVolumeCreate", "volume create config", (fn, target, ctx, input) =>
+    fn.call(target, ctx, input),
+  ),
+  preCreateContainer: objectWaterfall("CriPlugin.preCreateContainer", "container create config", (fn, target, ctx, input, run) =>
+    fn.call(target, ctx, input, run.a),
+  ),
+  updateHandler: {
+    name: "APIPlugin.updateHandler",
+    returnsValue: true,
+    invoke: (fn, target, ctx, input) => fn.call(target, ctx, input),
+    accept(run, result, input) {
+      run.value = checkHandlers(result === undefined ? input : result);
+    },
+    copy: (value) => (value as HandlerSpec<unknown>[]).map((spec) => ({ ...spec })),
+    result: valueOf,
+  },
+  preStart: {
+    name: "ContainerPlugin.preStart",
+    returnsValue: true,
+    invoke: (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a),
+    accept(run, result) {
+      (run.acc as PrestartAccumulator).push(...checkPrestartList(result));
+    },
+    copy: same,
+    result: (run) => run.acc,
+  },
+  preUpdate: {
+    name: "ContainerPlugin.preUpdate",
+    returnsValue: true,
+    invoke: (fn, target, ctx, input) => fn.call(target, ctx, input),
+    accept(run, result, _input, entry: ChainEntry) {
+      if (result === undefined) return;
+      if (!isReadable(result)) throw new TypeError(`returned ${show(result)}; return a Readable stream (the body or a transform of it) or nothing`);
+      (run.acc as StreamComposer).add(entry.name, result);
+      run.value = result;
+    },
+    copy: same,
+    result: (run) => (run.acc as StreamComposer).result(),
+  },
+  postUpdate: notification("ContainerPlugin.postUpdate", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),
+  postPull: notification("ImagePlugin.postPull", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),
+  preStartHook: {
+    name: "DaemonPlugin.preStartHook",
+    returnsValue: true,
+    invoke: (fn, target, ctx) => fn.call(target, ctx),
+    accept(run, _result, _input, entry: ChainEntry) {
+      (run.acc as string[]).push(entry.name);
+    },
+    copy: same,
+    result: (run) => run.acc,
+  },
+  preStopHook: notification("DaemonPlugin.preStopHook", (fn, target, ctx) => fn.call(target, ctx)),
+} satisfies Record<string, HookSpec>;

@@ -1,0 +1,261 @@
+/**
+ * createHost: the host side of hookplugins, with one typed namespace per plugin interface.
+ */
+import type { Readable } from "node:stream";
+import { hookPoints, type HookName, type HookPointInfo } from "../plugins/hookPoints.js";
+import type { DefaultHostTypes, HandlerSpec, HostTypes, PrestartHook } from "../plugins/interfaces.js";
+import { defaultRegistry } from "../registry/defaultRegistry.js";
+import type { PluginRegistry } from "../registry/registry.js";
+import { buildChain, type Chain } from "./chain.js";
+import { DaemonLifecycle } from "./daemonLifecycle.js";
+import { hookSpecs } from "./hookSpecs.js";
+import { HostCore, type HostEventEmitter } from "./hostCore.js";
+import { checkPrestartHook, mergePrestartHooks } from "./prestartHooks.js";
+import { Run, type HookSpec } from "./run.js";
+import { StreamComposer } from "./streamComposer.js";
+
+/** Options of every host call. */
+export interface CallOptions {
+  /** Cancels the operation: the running plugin's ctx.signal is aborted and the call rejects. */
+  signal?: AbortSignal;
+}
+
+/** Options of host.container.preStart. */
+export interface PreStartOptions extends CallOptions {
+  /** The host's own prestart hooks (e.g. the network setup hook at priority 0), merged with the plugins'. */
+  builtin?: readonly PrestartHook[];
+}
+
+/** Options of createHost. */
+export interface HostOptions<T extends HostTypes = DefaultHostTypes> {
+  /** The registry to dispatch to; default: the process-wide default registry. */
+  registry?: PluginRegistry<T>;
+  /** Default time limit of a plugin's async hook call, in ms; 0 turns it off. Default 10000. */
+  timeoutMs?: number;
+  /** Names of plugins this host skips (under every interface they are registered as). */
+  disabled?: Iterable<string>;
+}
+
+/** One plugin's place in host.explain(). */
+export interface ExplainEntry {
+  /** Plugin name. */
+  readonly plugin: string;
+  /** Its priority. */
+  readonly priority: number;
+  /** False when the host has disabled it: it keeps its place but is skipped. */
+  readonly enabled: boolean;
+}
+
+/** host.explain(): every hook point with its plugins in the order the next call uses. */
+export type HostExplanation = Record<HookName, ExplainEntry[]>;
+
+/** The host side of hookplugins, typed by the host's own types. */
+export interface Host<T extends HostTypes = DefaultHostTypes> {
+  /** ContainerPlugin hook points. */
+  readonly container: {
+    /** Runs preCreate as a waterfall; resolves with the final config. */
+    preCreate(config: T["config"], options?: CallOptions): Promise<T["config"]>;
+    /** Collects every plugin's prestart hooks and merges them with `builtin`, ordered by priority. */
+    preStart(container: T["container"], options?: PreStartOptions): Promise<PrestartHook[]>;
+    /** Runs preCreateEndpoint as a waterfall on `endpoint`; resolves with the final endpoint. */
+    preCreateEndpoint(
+      containerId: string,
+      env: readonly string[],
+      endpoint: T["endpoint"],
+      options?: CallOptions,
+    ): Promise<T["endpoint"]>;
+    /** Passes the raw update body through every plugin; resolves with the composed stream. */
+    preUpdate(body: Readable, options?: CallOptions): Promise<Readable>;
+    /** Tells every plugin that a container was updated. */
+    postUpdate(rootfs: string, env: readonly string[], options?: CallOptions): Promise<void>;
+  };
+  /** DaemonPlugin hook points. */
+  readonly daemon: {
+    /** Runs preStartHook in order; rolls back started plugins and rejects when one fails. */
+    preStart(options?: CallOptions): Promise<void>;
+    /** Runs every preStopHook in reverse order; rejects with an AggregateError when any failed; runs once. */
+    preStop(options?: CallOptions): Promise<void>;
+  };
+  /** VolumePlugin hook points. */
+  readonly volume: {
+    /** Runs preVolumeCreate as a waterfall; resolves with the final config. */
+    preVolumeCreate(config: T["volumeConfig"], options?: CallOptions): Promise<T["volumeConfig"]>;
+  };
+  /** CriPlugin hook points. */
+  readonly cri: {
+    /** Runs preCreateContainer as a waterfall; resolves with the final config. */
+    preCreateContainer(config: T["config"], sandboxMeta: T["sandboxMeta"], options?: CallOptions): Promise<T["config"]>;
+  };
+  /** APIPlugin hook points. */
+  readonly api: {
+    /** Runs updateHandler as a waterfall over the route table; resolves with the final routes. */
+    updateHandler(handlers: HandlerSpec<T["handler"]>[], options?: CallOptions): Promise<HandlerSpec<T["handler"]>[]>;
+  };
+  /** ImagePlugin hook points. */
+  readonly image: {
+    /** Tells every plugin that an image was pulled into `snapshotter`. */
+    postPull(snapshotter: string, image: T["image"], options?: CallOptions): Promise<void>;
+  };
+  /** Typed events: registered, unregistered, hookStart, hookEnd, hookError. */
+  readonly events: HostEventEmitter;
+  /** Every hook point with the plugins the next call will run, in order. */
+  explain(): HostExplanation;
+  /** Makes the host run plugin `name` again. */
+  enable(name: string): void;
+  /** Makes the host skip plugin `name` (it keeps its place in explain()). */
+  disable(name: string): void;
+  /** Whether the host runs plugin `name`. */
+  isEnabled(name: string): boolean;
+  /** Stops listening to the registry (registered/unregistered events end). */
+  close(): void;
+}
+
+interface Slot {
+  readonly point: HookPointInfo;
+  chain: Chain | undefined;
+  registryVersion: number;
+  stateVersion: number;
+}
+
+class HostImpl {
+  readonly core = new HostCore();
+  readonly registry: PluginRegistry<HostTypes>;
+  readonly timeoutMs: number;
+  readonly disabled: Set<string>;
+  readonly slots = new Map<HookName, Slot>();
+  readonly unsubscribe: () => void;
+  stateStamp = 0;
+
+  constructor(options: HostOptions<HostTypes>) {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new TypeError(`createHost: timeoutMs must be a finite number of milliseconds >= 0 (0 turns timeouts off), got ${String(timeoutMs)}`);
+    }
+    this.timeoutMs = timeoutMs;
+    this.registry = (options.registry ?? defaultRegistry) as PluginRegistry<HostTypes>;
+    this.disabled = new Set(options.disabled ?? []);
+    for (const point of hookPoints) {
+      this.slots.set(point.name, { point, chain: undefined, registryVersion: -1, stateVersion: -1 });
+    }
+    this.unsubscribe = this.registry.subscribe((change) => this.core.events.emit(change.kind, change.plugin));
+  }
+
+  slot(name: HookName): Slot {
+    return this.slots.get(name)!;
+  }
+
+  chain(slot: Slot): Chain {
+    if (slot.registryVersion !== this.registry.version || slot.stateVersion !== this.stateStamp || !slot.chain) {
+      slot.chain = buildChain(slot.point, this.registry.list(slot.point.type), {
+        timeoutMs: this.timeoutMs,
+        isDisabled: (name) => this.disabled.has(name),
+      });
+      slot.registryVersion = this.registry.version;
+      slot.stateVersion = this.stateStamp;
+    }
+    return slot.chain;
+  }
+
+  /** Runs a waterfall or notification hook point. */
+  run(slot: Slot, spec: HookSpec, value: unknown, a: unknown, b: unknown, options: CallOptions | undefined): Promise<unknown> {
+    const chain = this.chain(slot);
+    if (!chain.live) return Promise.resolve(spec.returnsValue ? value : undefined);
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const run = new Run(this.core, spec, signal);
+    run.value = value;
+    run.a = a;
+    run.b = b;
+    return run.start(chain.call);
+  }
+}
+
+/** Creates a host that dispatches to the plugins of `options.registry` (default: the default registry). */
+export function createHost<T extends HostTypes = DefaultHostTypes>(options: HostOptions<T> = {}): Host<T> {
+  const impl = new HostImpl(options as unknown as HostOptions<HostTypes>);
+  const s = (name: HookName): Slot => impl.slot(name);
+  const preCreate = s("ContainerPlugin.preCreate");
+  const preStart = s("ContainerPlugin.preStart");
+  const preCreateEndpoint = s("ContainerPlugin.preCreateEndpoint");
+  const preUpdate = s("ContainerPlugin.preUpdate");
+  const postUpdate = s("ContainerPlugin.postUpdate");
+  const preVolumeCreate = s("VolumePlugin.preVolumeCreate");
+  const preCreateContainer = s("CriPlugin.preCreateContainer");
+  const updateHandler = s("APIPlugin.updateHandler");
+  const postPull = s("ImagePlugin.postPull");
+  const lifecycle = new DaemonLifecycle(impl.core, () => ({
+    start: impl.chain(s("DaemonPlugin.preStartHook")),
+    stop: impl.chain(s("DaemonPlugin.preStopHook")),
+  }));
+
+  const host: Host<HostTypes> = {
+    container: {
+      preCreate: (config, options) => impl.run(preCreate, hookSpecs.preCreate, config, undefined, undefined, options) as Promise<never>,
+      preStart(container, options) {
+        const builtin = (options?.builtin ?? []).map((hook, i) => checkPrestartHook(hook, `builtin prestart hook #${i}`));
+        const chain = impl.chain(preStart);
+        if (!chain.live) return Promise.resolve(mergePrestartHooks(builtin, []));
+        if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+        const run = new Run(impl.core, hookSpecs.preStart, options?.signal);
+        run.a = container;
+        run.acc = [];
+        return run.start(chain.call).then((hooks) => mergePrestartHooks(builtin, hooks as PrestartHook[]));
+      },
+      preCreateEndpoint: (containerId, env, endpoint, options) =>
+        impl.run(preCreateEndpoint, hookSpecs.preCreateEndpoint, endpoint, containerId, env, options) as Promise<never>,
+      preUpdate(body, options) {
+        const chain = impl.chain(preUpdate);
+        if (!chain.live) return Promise.resolve(body);
+        if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+        const run = new Run(impl.core, hookSpecs.preUpdate, options?.signal);
+        run.value = body;
+        run.acc = new StreamComposer(body, "ContainerPlugin.preUpdate");
+        return run.start(chain.call) as Promise<Readable>;
+      },
+      postUpdate: (rootfs, env, options) =>
+        impl.run(postUpdate, hookSpecs.postUpdate, undefined, rootfs, env, options) as Promise<void>,
+    },
+    daemon: {
+      preStart: (options) => lifecycle.start(options?.signal),
+      preStop: (options) => lifecycle.stop(options?.signal),
+    },
+    volume: {
+      preVolumeCreate: (config, options) =>
+        impl.run(preVolumeCreate, hookSpecs.preVolumeCreate, config, undefined, undefined, options) as Promise<never>,
+    },
+    cri: {
+      preCreateContainer: (config, sandboxMeta, options) =>
+        impl.run(preCreateContainer, hookSpecs.preCreateContainer, config, sandboxMeta, undefined, options) as Promise<never>,
+    },
+    api: {
+      updateHandler: (handlers, options) =>
+        impl.run(updateHandler, hookSpecs.updateHandler, handlers, undefined, undefined, options) as Promise<never>,
+    },
+    image: {
+      postPull: (snapshotter, image, options) =>
+        impl.run(postPull, hookSpecs.postPull, undefined, snapshotter, image, options) as Promise<void>,
+    },
+    events: impl.core.events,
+    explain() {
+      const explanation = {} as HostExplanation;
+      for (const point of hookPoints) {
+        explanation[point.name] = impl
+          .chain(impl.slot(point.name))
+          .entries.map((entry) => ({ plugin: entry.name, priority: entry.priority, enabled: entry.enabled }));
+      }
+      return explanation;
+    },
+    enable(name) {
+      if (impl.disabled.delete(name)) impl.stateStamp++;
+    },
+    disable(name) {
+      if (!impl.disabled.has(name)) {
+        impl.disabled.add(name);
+        impl.stateStamp++;
+      }
+    },
+    isEnabled: (name) => !impl.disabled.has(name),
+    close: () => impl.unsubscribe(),
+  };
+  return host as unknown as Host<T>;
+}

@@ -1,0 +1,65 @@
+/**
+ * Enforces per-plugin time limits on async hook calls with one shared timer and no clock read per call.
+ *
+ * A run's pending step is first seen by a tick at time `seenAt` (after the step began); it times out at a
+ * later tick when the same step is still pending and `now - seenAt >= limit`. Steps therefore never time out
+ * early, and at most two tick intervals late; the interval is a sixteenth of the smallest limit in use.
+ */
+
+/** What the watchdog needs from a run. */
+export interface Watched {
+  /** Increments whenever the run moves to another async step. */
+  readonly stepSeq: number;
+  /** The current step's time limit in ms (0: none). */
+  readonly stepTimeoutMs: number;
+  /** Whether the run is waiting on an async step. */
+  readonly waiting: boolean;
+  /** The step seen by the last tick. */
+  seenStep: number;
+  /** When that tick saw it. */
+  seenAt: number;
+  /** Called when the current step has exceeded its limit. */
+  timeOut(): void;
+}
+
+const MIN_INTERVAL_MS = 1;
+const MAX_INTERVAL_MS = 1000;
+
+/** Shared timer that times out the async steps of in-flight runs. */
+export class Watchdog {
+  #runs = new Set<Watched>();
+  #timer: NodeJS.Timeout | undefined;
+  #interval = Infinity;
+
+  /** Starts watching `run`, whose current step has the limit `timeoutMs` (> 0). */
+  watch(run: Watched, timeoutMs: number): void {
+    this.#runs.add(run);
+    const interval = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.floor(timeoutMs / 16)));
+    if (interval < this.#interval) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#interval = interval;
+      this.#timer = setTimeout(this.#tick, interval);
+    }
+  }
+
+  /** Stops watching `run`. */
+  unwatch(run: Watched): void {
+    this.#runs.delete(run);
+  }
+
+  #tick = (): void => {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (const run of this.#runs) {
+      if (!run.waiting || run.stepTimeoutMs <= 0) continue;
+      if (run.seenStep !== run.stepSeq) {
+        run.seenStep = run.stepSeq;
+        run.seenAt = now;
+      } else if (now - run.seenAt >= run.stepTimeoutMs) {
+        run.timeOut();
+      }
+    }
+    if (this.#runs.size > 0) this.#timer = setTimeout(this.#tick, this.#interval);
+    else this.#interval = Infinity;
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Error classes. Every error a plugin causes names the plugin and the hook, and keeps the original cause.
+ */
+import type { HookName } from "./plugins/hookPoints.js";
+import type { PluginType } from "./plugins/interfaces.js";
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  if (typeof cause === "string") return cause;
+  try {
+    return `non-Error value thrown: ${JSON.stringify(cause)}`;
+  } catch {
+    return `non-Error value thrown: ${String(cause)}`;
+  }
+}
+
+/** A plugin object was rejected at registration; the message says what to fix. */
+export class PluginRegistrationError extends Error {
+  override name = "PluginRegistrationError";
+  /** The plugin's name, or "<unnamed>" when it has none. */
+  readonly plugin: string;
+  /** The interface it was registered as. */
+  readonly pluginType: PluginType;
+  /** The offending member, when one member is at fault. */
+  readonly hook: string | undefined;
+
+  /** Creates the error; `problem` says what is wrong and how to fix it. */
+  constructor(plugin: string, pluginType: PluginType, problem: string, hook?: string) {
+    super(`cannot register ${pluginType} "${plugin}": ${problem}`);
+    this.plugin = plugin;
+    this.pluginType = pluginType;
+    this.hook = hook;
+  }
+}
+
+/** A plugin failed while the host ran one of its hooks. */
+export class PluginHookError extends Error {
+  override name = "PluginHookError";
+  /** The failing plugin's name. */
+  readonly plugin: string;
+  /** The hook point, e.g. "ContainerPlugin.preCreate". */
+  readonly hook: HookName;
+  /** What the plugin threw or rejected with, unchanged. */
+  override readonly cause: unknown;
+
+  /** Wraps `cause`, thrown by `plugin` in `hook`. */
+  constructor(plugin: string, hook: HookName, cause: unknown, message?: string) {
+    super(message ?? `plugin "${plugin}" failed in ${hook}: ${describe(cause)}`, { cause });
+    this.plugin = plugin;
+    this.hook = hook;
+    this.cause = cause;
+  }
+}
+
+/** A plugin's async hook did not settle within its time limit. */
+export class PluginTimeoutError extends PluginHookError {
+  override name = "PluginTimeoutError";
+  /** The limit that was exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+
+  /** Creates the error for `plugin` in `hook` after `timeoutMs`. */
+  constructor(plugin: string, hook: HookName, timeoutMs: number) {
+    const cause = new Error(`timed out after ${timeoutMs} ms`);
+    super(
+      plugin,
+      hook,
+      cause,
+      `plugin "${plugin}" timed out in ${hook} after ${timeoutMs} ms; make the hook finish sooner, honor ctx.signal, or raise the plugin's timeoutMs`,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The host's caller cancelled the operation while a plugin was running. */
+export class PluginAbortedError extends PluginHookError {
+  override name = "PluginAbortedError";
+
+  /** Creates the error for `plugin` in `hook`; `reason` is the caller's abort reason. */
+  constructor(plugin: string, hook: HookName, reason: unknown) {
+    super(plugin, hook, reason, `plugin "${plugin}" was cancelled in ${hook}: ${describe(reason)}`);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * hookplugins: typed, priority-ordered hook plugins for container daemons and other long-running hosts.
+ */
+export type * from "./domain/index.js";
+export type { HookContext } from "./plugins/context.js";
+export { hookMethods, hookPoints, pluginTypes } from "./plugins/hookPoints.js";
+export type { DispatchKind, HookMethod, HookName, HookPointInfo } from "./plugins/hookPoints.js";
+export type {
+  APIPlugin,
+  ContainerPlugin,
+  CriPlugin,
+  CustomHostTypes,
+  DaemonPlugin,
+  DefaultHostTypes,
+  FailPolicy,
+  HandlerFunction,
+  HandlerSpec,
+  HostTypes,
+  ImagePlugin,
+  MaybePromise,
+  PluginMeta,
+  PluginsOf,
+  PluginType,
+  PrestartHook,
+  VolumePlugin,
+} from "./plugins/interfaces.js";
+export { PluginAbortedError, PluginHookError, PluginRegistrationError, PluginTimeoutError } from "./errors.js";
+export { createRegistry } from "./registry/registry.js";
+export type { PluginRegistry, RegisteredPlugin, RegistryChange, Unregister } from "./registry/registry.js";
+export {
+  defaultRegistry,
+  registerAPIPlugin,
+  registerContainerPlugin,
+  registerCriPlugin,
+  registerDaemonPlugin,
+  registerImagePlugin,
+  registerVolumePlugin,
+} from "./registry/defaultRegistry.js";
+export { createHost } from "./dispatch/host.js";
+export type { CallOptions, ExplainEntry, Host, HostExplanation, HostOptions, PreStartOptions } from "./dispatch/host.js";
+export type { HookEndEvent, HookErrorEvent, HookStartEvent, HostEventEmitter, HostEvents } from "./dispatch/hostCore.js";
+export { mergePrestartHooks } from "./dispatch/prestartHooks.js";
+export { toOciHooks } from "./oci/toOciHooks.js";
+export type { OciHook } from "./oci/toOciHooks.js";

@@ -1,0 +1,187 @@
+/**
+ * The six plugin interfaces a plugin author implements, and the types their hooks exchange.
+ * Method names are the camelCase forms of PouchContainer's hook plugin methods.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
+import type {
+  ContainerCreateConfig,
+  ContainerJSON,
+  Endpoint,
+  ImageInfo,
+  SandboxMeta,
+  VolumeCreateConfig,
+} from "../domain/index.js";
+import type { HookContext } from "./context.js";
+
+/** A value, or a promise of it: every hook method may be sync or async. */
+export type MaybePromise<T> = T | PromiseLike<T>;
+
+/** What happens to an operation when a plugin fails: stop it (default) or skip the plugin and go on. */
+export type FailPolicy = "fail-closed" | "fail-open";
+
+/** Metadata every plugin object carries next to its hook methods. */
+export interface PluginMeta {
+  /** Unique name within its plugin type; errors and events use it. */
+  readonly name: string;
+  /** Higher runs first; equal priorities keep registration order. Finite number, default 0. */
+  readonly priority?: number;
+  /** The plugin's own version (free text, semver recommended). */
+  readonly version?: string;
+  /** One line saying what the plugin does. */
+  readonly description?: string;
+  /** Who maintains the plugin. */
+  readonly author?: string;
+  /** Per-call time limit in milliseconds for this plugin's async hooks; 0 turns it off; default: the host's. */
+  readonly timeoutMs?: number;
+  /** What a failure of this plugin does to the operation; default "fail-closed". */
+  readonly failPolicy?: FailPolicy;
+}
+
+/** An OCI prestart hook a ContainerPlugin asks the runtime to run before the container process starts. */
+export interface PrestartHook {
+  /** Higher runs first; the host's network hook sits at 0. */
+  priority: number;
+  /** Absolute path of the executable. */
+  path: string;
+  /** Arguments after the program name (argv[1..]); the program name is added by toOciHooks. */
+  args?: string[];
+  /** Environment as KEY=value strings. */
+  env?: string[];
+  /** Seconds the runtime waits for the hook (at least 1). */
+  timeout?: number;
+}
+
+/** The default HTTP handler signature of an API route. */
+export type HandlerFunction = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Record<string, string>,
+) => void | Promise<void>;
+
+/** One route of the host's API, as APIPlugin.updateHandler sees and returns it. */
+export interface HandlerSpec<H = HandlerFunction> {
+  /** HTTP method, upper case (GET, POST, ...). */
+  method: string;
+  /** Route path, e.g. "/containers/{id}/start". */
+  path: string;
+  /** The function that serves the route. */
+  handler: H;
+}
+
+/** Hooks around a container's life: create, network endpoint, start, update. */
+export interface ContainerPlugin<
+  Config extends ContainerCreateConfig = ContainerCreateConfig,
+  Container = ContainerJSON,
+  Ep extends Endpoint = Endpoint,
+> extends PluginMeta {
+  /** Before a container is created: mutate `config` in place or return a replacement. */
+  preCreate?: (ctx: HookContext, config: Config) => MaybePromise<Config | void>;
+  /** Before the container process starts: return OCI prestart hooks for the runtime to run. */
+  preStart?: (ctx: HookContext, container: Container) => MaybePromise<readonly PrestartHook[] | void>;
+  /** While the container's network endpoint is prepared: mutate `endpoint` or return a replacement. */
+  preCreateEndpoint?: (
+    ctx: HookContext,
+    containerId: string,
+    env: readonly string[],
+    endpoint: Ep,
+  ) => MaybePromise<Ep | void>;
+  /** On the raw update request body: return the same stream or a transformed one. */
+  preUpdate?: (ctx: HookContext, body: Readable) => MaybePromise<Readable | void>;
+  /** After a container was updated, with its root filesystem path and environment. */
+  postUpdate?: (ctx: HookContext, rootfs: string, env: readonly string[]) => MaybePromise<void>;
+}
+
+/** Hooks around the daemon's own start and stop. */
+export interface DaemonPlugin extends PluginMeta {
+  /** When the daemon starts, before it serves; a failure stops the start and rolls back earlier plugins. */
+  preStartHook?: (ctx: HookContext) => MaybePromise<void>;
+  /** When the daemon stops, in reverse order; every plugin's stop runs even when another fails. */
+  preStopHook?: (ctx: HookContext) => MaybePromise<void>;
+}
+
+/** Hooks around volume creation. */
+export interface VolumePlugin<VolumeConfig extends VolumeCreateConfig = VolumeCreateConfig> extends PluginMeta {
+  /** Before a volume is created: mutate `config` in place or return a replacement. */
+  preVolumeCreate?: (ctx: HookContext, config: VolumeConfig) => MaybePromise<VolumeConfig | void>;
+}
+
+/** Hooks on the CRI (Kubernetes) path. */
+export interface CriPlugin<
+  Config extends ContainerCreateConfig = ContainerCreateConfig,
+  Meta = SandboxMeta,
+> extends PluginMeta {
+  /** Before a CRI container is created in a pod sandbox: mutate `config` or return a replacement. */
+  preCreateContainer?: (ctx: HookContext, config: Config, sandboxMeta: Meta) => MaybePromise<Config | void>;
+}
+
+/** Hooks on the host's HTTP API. */
+export interface APIPlugin<H = HandlerFunction> extends PluginMeta {
+  /** Before the API server starts: add, remove or wrap routes; return the new list (or mutate it). */
+  updateHandler?: (ctx: HookContext, handlers: HandlerSpec<H>[]) => MaybePromise<HandlerSpec<H>[] | void>;
+}
+
+/** Hooks around images. */
+export interface ImagePlugin<Image = ImageInfo> extends PluginMeta {
+  /** After an image was pulled (or imported) into `snapshotter`. */
+  postPull?: (ctx: HookContext, snapshotter: string, image: Image) => MaybePromise<void>;
+}
+
+/** The types a host exchanges with its plugins; a host with richer types overrides some of them. */
+export interface HostTypes {
+  /** Container create request body. */
+  config: ContainerCreateConfig;
+  /** Container object passed to preStart. */
+  container: unknown;
+  /** Network endpoint passed to preCreateEndpoint. */
+  endpoint: Endpoint;
+  /** Volume create request body. */
+  volumeConfig: VolumeCreateConfig;
+  /** CRI sandbox metadata. */
+  sandboxMeta: unknown;
+  /** Image passed to postPull. */
+  image: unknown;
+  /** API route handler. */
+  handler: unknown;
+}
+
+/** The default HostTypes: PouchContainer's API types. */
+export interface DefaultHostTypes extends HostTypes {
+  /** Container create request body. */
+  config: ContainerCreateConfig;
+  /** Container object passed to preStart. */
+  container: ContainerJSON;
+  /** Network endpoint passed to preCreateEndpoint. */
+  endpoint: Endpoint;
+  /** Volume create request body. */
+  volumeConfig: VolumeCreateConfig;
+  /** CRI sandbox metadata. */
+  sandboxMeta: SandboxMeta;
+  /** Image passed to postPull. */
+  image: ImageInfo;
+  /** API route handler. */
+  handler: HandlerFunction;
+}
+
+/** DefaultHostTypes with some entries replaced by a host's richer types. */
+export type CustomHostTypes<Overrides extends Partial<HostTypes>> = Omit<DefaultHostTypes, keyof Overrides> &
+  Overrides;
+
+/** The plugin object types of each interface for a given HostTypes. */
+export interface PluginsOf<T extends HostTypes> {
+  /** ContainerPlugin for T. */
+  ContainerPlugin: ContainerPlugin<T["config"], T["container"], T["endpoint"]>;
+  /** DaemonPlugin (no host types). */
+  DaemonPlugin: DaemonPlugin;
+  /** VolumePlugin for T. */
+  VolumePlugin: VolumePlugin<T["volumeConfig"]>;
+  /** CriPlugin for T. */
+  CriPlugin: CriPlugin<T["config"], T["sandboxMeta"]>;
+  /** APIPlugin for T. */
+  APIPlugin: APIPlugin<T["handler"]>;
+  /** ImagePlugin for T. */
+  ImagePlugin: ImagePlugin<T["image"]>;
+}
+
+/** The name of one of the six plugin interfaces. */
+export type PluginType = keyof PluginsOf<HostTypes>;

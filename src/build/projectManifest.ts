@@ -14,8 +14,8 @@ export const projectManifestName = "hookplugins.json";
 export interface ProjectManifest {
   /** Plugin specifiers in inclusion order (= registration order = tie-break at equal priority). */
   readonly plugins: readonly string[];
-  /** The generated module, relative to the project root. */
-  readonly generated: string;
+  /** The generated module, relative to the project root; false when the host uses the esbuild plugin's virtual module only. */
+  readonly generated: string | false;
   /** The plugin state file, relative to the project root. */
   readonly stateFile: string;
   /** Where `plugin install <file>` copies compiled plugins, relative to the project root. */
@@ -67,12 +67,16 @@ function parseManifest(path: string, text: string): ProjectManifest {
   if (!Array.isArray(plugins) || !plugins.every((p): p is string => typeof p === "string" && p !== "")) {
     throw new ProjectManifestError(`${path}: "plugins" must be an array of plugin specifiers`);
   }
-  const text_ = (key: "generated" | "stateFile" | "installDir"): string => {
+  const text_ = (key: "stateFile" | "installDir"): string => {
     const value = record[key] ?? projectManifestDefaults[key];
     if (typeof value !== "string" || value === "") throw new ProjectManifestError(`${path}: "${key}" must be a non-empty path`);
     return value;
   };
-  return { plugins, generated: text_("generated"), stateFile: text_("stateFile"), installDir: text_("installDir") };
+  const generated = record["generated"] ?? projectManifestDefaults.generated;
+  if (generated !== false && (typeof generated !== "string" || generated === "")) {
+    throw new ProjectManifestError(`${path}: "generated" must be a non-empty path, or false for no generated module`);
+  }
+  return { plugins, generated, stateFile: text_("stateFile"), installDir: text_("installDir") };
 }
 
 /** Reads the project at `root` (its hookplugins.json, or defaults when there is none). */

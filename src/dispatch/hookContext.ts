@@ -4,11 +4,12 @@
 import type { HookName } from "../plugins/hookPoints.js";
 import type { HookContext } from "../plugins/context.js";
 
+const notAborted: unique symbol = Symbol("not aborted");
+
 /** One plugin call's context. */
 export class CallContext implements HookContext {
-  #controller: AbortController | undefined;
-  #aborted = false;
-  #reason: unknown;
+  private controller: AbortController | undefined = undefined;
+  private reason: unknown = notAborted;
 
   /** Creates the context of `plugin` running `hook`. */
   constructor(
@@ -18,18 +19,17 @@ export class CallContext implements HookContext {
 
   /** Aborted when this call times out or the host's caller cancels the operation. */
   get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== notAborted) this.controller.abort(this.reason);
     }
-    return this.#controller.signal;
+    return this.controller.signal;
   }
 
   /** Aborts this call's signal (now, or when the plugin first reads it). */
   abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+    if (this.reason !== notAborted) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
   }
 }

@@ -192,7 +192,12 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     container: {
       preCreate: (config, options) => impl.run(preCreate, hookSpecs.preCreate, config, undefined, undefined, options) as Promise<never>,
       preStart(container, options) {
-        const builtin = (options?.builtin ?? []).map((hook, i) => checkPrestartHook(hook, `builtin prestart hook #${i}`));
+        let builtin: PrestartHook[];
+        try {
+          builtin = (options?.builtin ?? []).map((hook, i) => checkPrestartHook(hook, `builtin prestart hook #${i}`));
+        } catch (error) {
+          return Promise.reject(error);
+        }
         const chain = impl.chain(preStart);
         if (!chain.live) return Promise.resolve(mergePrestartHooks(builtin, []));
         if (options?.signal?.aborted) return Promise.reject(options.signal.reason);

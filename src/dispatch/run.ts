@@ -40,34 +40,24 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** State of one host call. */
-export class Run implements Watched {
+/** State of one host call (the synchronous pass); async continuation state lives in Continuation. */
+export class Run {
   /** The value flowing through a waterfall. */
-  value: unknown;
+  value: unknown = undefined;
   /** First extra argument of the hook point. */
-  a: unknown;
+  a: unknown = undefined;
   /** Second extra argument of the hook point. */
-  b: unknown;
+  b: unknown = undefined;
   /** Per-kind accumulator (prestart hooks, started plugins, streams). */
-  acc: unknown;
+  acc: unknown = undefined;
   /** Failures collected in "collect" mode. */
-  errors: PluginHookError[] | undefined;
-
-  stepSeq = 0;
-  seenStep = -1;
-  seenAt = 0;
-
-  #pending: PromiseLike<unknown> | undefined;
-  #queue: ChainEntry[] | undefined;
-  #next = 0;
-  #current: ChainEntry | undefined;
-  #ctx: CallContext | undefined;
-  #input: unknown;
-  #t0 = 0;
-  #settled = false;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
-  #onAbort: (() => void) | undefined;
+  errors: PluginHookError[] | undefined = undefined;
+  /** The pending async step's promise, while there is one. */
+  pending: PromiseLike<unknown> | undefined = undefined;
+  /** The pending step's plugin, context, input and start time. */
+  step: PendingStep | undefined = undefined;
+  /** Plugins still to run once the pending step settles. */
+  queue: ChainEntry[] | undefined = undefined;
 
   /** Creates a run of `spec` for `core`; `signal` is the caller's. */
   constructor(
@@ -77,88 +67,70 @@ export class Run implements Watched {
     readonly mode: FailureMode = "stop",
   ) {}
 
-  /** The current async step's time limit. */
-  get stepTimeoutMs(): number {
-    return this.#current?.timeoutMs ?? 0;
-  }
-
-  /** Whether the run waits on an async step. */
-  get waiting(): boolean {
-    return this.#pending !== undefined && !this.#settled;
-  }
-
   /** Runs the plugins that tapable's compiled `call` visits; resolves with the hook point's result. */
   start(call: (run: Run) => void): Promise<unknown> {
     try {
       call(this);
+      if (this.pending === undefined) {
+        if (this.errors !== undefined) throw aggregate(this);
+        return Promise.resolve(this.spec.result(this));
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#pending === undefined) return this.#finishedSync();
-    return this.#continueAsync();
+    return new Continuation(this).promise;
   }
 
   /** Runs `entries` in the given order (lifecycle hooks); resolves with the hook point's result. */
   startWith(entries: ChainEntry[]): Promise<unknown> {
-    this.#queue = entries;
-    return this.#continueAsync();
+    this.queue = entries;
+    return new Continuation(this).promise;
   }
 
   /** Called by tapable for each plugin, in priority order. */
   visit(entry: ChainEntry): void {
-    if (this.#pending !== undefined) {
-      (this.#queue ??= []).push(entry);
+    if (this.pending !== undefined) {
+      (this.queue ??= []).push(entry);
       return;
     }
-    if (entry.enabled) this.#invoke(entry);
+    if (entry.enabled) this.invoke(entry);
   }
 
-  #finishedSync(): Promise<unknown> {
-    if (this.errors?.length) return Promise.reject(this.#aggregate());
-    try {
-      return Promise.resolve(this.spec.result(this));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #invoke(entry: ChainEntry): void {
+  /** Calls one plugin; a promise result becomes the pending step. Throws when a failure must stop the run. */
+  invoke(entry: ChainEntry): void {
     const core = this.core;
-    const hook = this.spec.name;
-    const t0 = core.tracing ? core.started(entry, hook) : 0;
-    const ctx = new CallContext(entry.name, hook);
+    const t0 = core.tracing ? core.started(entry, this.spec.name) : 0;
+    const ctx = new CallContext(entry.name, this.spec.name);
     let input = this.value;
     let result: unknown;
     try {
       if (entry.failOpen) input = this.spec.copy(input);
       result = this.spec.invoke(entry.fn, entry.target, ctx, input, this);
     } catch (error) {
-      this.#fail(entry, error, t0);
+      this.fail(entry, error, t0);
       return;
     }
     if (isThenable(result)) {
-      this.#pending = result;
-      this.#current = entry;
-      this.#ctx = ctx;
-      this.#input = input;
-      this.#t0 = t0;
+      this.pending = result;
+      this.step = { entry, ctx, input, t0 };
       return;
     }
-    this.#accept(entry, result, input, t0);
+    this.accept(entry, result, input, t0);
   }
 
-  #accept(entry: ChainEntry, result: unknown, input: unknown, t0: number): void {
+  /** Folds a plugin's result into the run (a bad result is that plugin's failure). */
+  accept(entry: ChainEntry, result: unknown, input: unknown, t0: number): void {
     try {
       this.spec.accept(this, result, input, entry);
     } catch (error) {
-      this.#fail(entry, error, t0);
+      this.fail(entry, error, t0);
       return;
     }
     if (t0) this.core.ended(entry, this.spec.name, t0);
   }
 
   /** Reports a plugin failure; throws it when it must stop the run. */
-  #fail(entry: ChainEntry, error: unknown, t0: number): void {
+  fail(entry: ChainEntry, error: unknown, t0: number): void {
     const hook = this.spec.name;
     const wrapped =
       error instanceof PluginHookError && error.plugin === entry.name && error.hook === hook
@@ -172,30 +144,71 @@ export class Run implements Watched {
     }
     throw wrapped;
   }
+}
 
-  #continueAsync(): Promise<unknown> {
-    return new Promise((resolve, reject) => {
+/** The async step a run waits on. */
+interface PendingStep {
+  readonly entry: ChainEntry;
+  readonly ctx: CallContext;
+  readonly input: unknown;
+  readonly t0: number;
+}
+
+function aggregate(run: Run): AggregateError {
+  const errors = run.errors!;
+  return new AggregateError(
+    errors,
+    `${errors.length} plugin${errors.length === 1 ? "" : "s"} failed in ${run.spec.name}: ${errors.map((e) => e.message).join("; ")}`,
+  );
+}
+
+/** Drives a run after its first async step: one `then` per async step, timeouts, cancellation. */
+class Continuation implements Watched {
+  readonly promise: Promise<unknown>;
+  stepSeq = 0;
+  seenStep = -1;
+  seenAt = 0;
+  #next = 0;
+  #settled = false;
+  #watched = false;
+  #resolve!: (value: unknown) => void;
+  #reject!: (error: unknown) => void;
+  #onAbort: (() => void) | undefined;
+
+  constructor(readonly run: Run) {
+    this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
-      const signal = this.signal;
-      if (signal) {
-        if (signal.aborted) {
-          this.#abort();
-          return;
-        }
-        this.#onAbort = () => this.#abort();
-        signal.addEventListener("abort", this.#onAbort, { once: true });
-      }
-      if (this.#pending !== undefined) this.#await();
-      else this.#drain();
     });
+    const signal = run.signal;
+    if (signal) {
+      if (signal.aborted) {
+        this.#abort();
+        return;
+      }
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    if (run.pending !== undefined) this.#await();
+    else this.#drain();
+  }
+
+  get stepTimeoutMs(): number {
+    return this.run.step?.entry.timeoutMs ?? 0;
+  }
+
+  get waiting(): boolean {
+    return this.run.pending !== undefined && !this.#settled;
   }
 
   #await(): void {
     const seq = ++this.stepSeq;
-    const limit = this.#current!.timeoutMs;
-    if (limit > 0) this.core.watchdog.watch(this, limit);
-    this.#pending!.then(
+    const limit = this.run.step!.entry.timeoutMs;
+    if (limit > 0 && (!this.#watched || limit < this.run.core.watchdog.shortestMs)) {
+      this.#watched = true;
+      this.run.core.watchdog.watch(this, limit);
+    }
+    this.run.pending!.then(
       (result) => this.#stepDone(seq, result),
       (error: unknown) => this.#stepFailed(seq, error),
     );
@@ -203,9 +216,11 @@ export class Run implements Watched {
 
   #stepDone(seq: number, result: unknown): void {
     if (seq !== this.stepSeq || this.#settled) return;
-    this.#pending = undefined;
+    const run = this.run;
+    const step = run.step!;
+    run.pending = undefined;
     try {
-      this.#accept(this.#current!, result, this.#input, this.#t0);
+      run.accept(step.entry, result, step.input, step.t0);
     } catch (error) {
       this.#settle(error);
       return;
@@ -215,9 +230,11 @@ export class Run implements Watched {
 
   #stepFailed(seq: number, error: unknown): void {
     if (seq !== this.stepSeq || this.#settled) return;
-    this.#pending = undefined;
+    const run = this.run;
+    const step = run.step!;
+    run.pending = undefined;
     try {
-      this.#fail(this.#current!, error, this.#t0);
+      run.fail(step.entry, error, step.t0);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -226,30 +243,31 @@ export class Run implements Watched {
   }
 
   #drain(): void {
-    const queue = this.#queue;
+    const run = this.run;
+    const queue = run.queue;
     if (queue) {
       while (this.#next < queue.length) {
         const entry = queue[this.#next++]!;
         if (!entry.enabled) continue;
         try {
-          this.#invoke(entry);
+          run.invoke(entry);
         } catch (error) {
           this.#settle(error);
           return;
         }
-        if (this.#pending !== undefined) {
+        if (run.pending !== undefined) {
           this.#await();
           return;
         }
       }
     }
-    if (this.errors?.length) {
-      this.#settle(this.#aggregate());
+    if (run.errors?.length) {
+      this.#settle(aggregate(run));
       return;
     }
     let value: unknown;
     try {
-      value = this.spec.result(this);
+      value = run.spec.result(run);
     } catch (error) {
       this.#settle(error);
       return;
@@ -257,23 +275,16 @@ export class Run implements Watched {
     this.#settle(undefined, value, true);
   }
 
-  #aggregate(): AggregateError {
-    const errors = this.errors!;
-    return new AggregateError(
-      errors,
-      `${errors.length} plugin${errors.length === 1 ? "" : "s"} failed in ${this.spec.name}: ${errors.map((e) => e.message).join("; ")}`,
-    );
-  }
-
   /** Called by the watchdog when the current async step has exceeded its limit. */
   timeOut(): void {
-    const entry = this.#current!;
-    const error = new PluginTimeoutError(entry.name, this.spec.name, entry.timeoutMs);
-    this.#ctx?.abort(error);
+    const run = this.run;
+    const step = run.step!;
+    const error = new PluginTimeoutError(step.entry.name, run.spec.name, step.entry.timeoutMs);
+    step.ctx.abort(error);
     this.stepSeq++;
-    this.#pending = undefined;
+    run.pending = undefined;
     try {
-      this.#fail(entry, error, this.#t0);
+      run.fail(step.entry, error, step.t0);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -282,20 +293,21 @@ export class Run implements Watched {
   }
 
   #abort(): void {
-    const reason: unknown = this.signal!.reason;
-    const entry = this.#current;
-    this.#ctx?.abort(reason);
+    const run = this.run;
+    const reason: unknown = run.signal!.reason;
+    const step = run.pending !== undefined ? run.step : undefined;
+    step?.ctx.abort(reason);
     this.stepSeq++;
-    this.#pending = undefined;
-    this.#settle(entry ? new PluginAbortedError(entry.name, this.spec.name, reason) : reason);
+    run.pending = undefined;
+    this.#settle(step ? new PluginAbortedError(step.entry.name, run.spec.name, reason) : reason);
   }
 
   #settle(error: unknown, value?: unknown, ok = false): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.core.watchdog.unwatch(this);
-    if (this.#onAbort) this.signal!.removeEventListener("abort", this.#onAbort);
-    if (ok) this.#resolve!(value);
-    else this.#reject!(error);
+    this.run.core.watchdog.unwatch(this);
+    if (this.#onAbort) this.run.signal!.removeEventListener("abort", this.#onAbort);
+    if (ok) this.#resolve(value);
+    else this.#reject(error);
   }
 }

@@ -30,10 +30,17 @@ export class Watchdog {
   #runs = new Set<Watched>();
   #timer: NodeJS.Timeout | undefined;
   #interval = Infinity;
+  #shortest = Infinity;
+
+  /** The smallest limit being watched (a run re-registers only for a smaller one). */
+  get shortestMs(): number {
+    return this.#shortest;
+  }
 
   /** Starts watching `run`, whose current step has the limit `timeoutMs` (> 0). */
   watch(run: Watched, timeoutMs: number): void {
     this.#runs.add(run);
+    if (timeoutMs < this.#shortest) this.#shortest = timeoutMs;
     const interval = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.floor(timeoutMs / 16)));
     if (interval < this.#interval) {
       if (this.#timer) clearTimeout(this.#timer);
@@ -60,6 +67,9 @@ export class Watchdog {
       }
     }
     if (this.#runs.size > 0) this.#timer = setTimeout(this.#tick, this.#interval);
-    else this.#interval = Infinity;
+    else {
+      this.#interval = Infinity;
+      this.#shortest = Infinity;
+    }
   };
 }

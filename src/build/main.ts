@@ -1,0 +1,50 @@
+/**
+ * `npm run build` in the hookplugins repo: checks any `--add-plugin` extras, then runs tsup with tsup.config.ts
+ * (library entry points, the esbuild plugin, the CLI, and the repo's own host bundle with its generated plugin module).
+ */
+import { rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import { Command } from "commander";
+import { build, type Options } from "tsup";
+import { checkPlugin } from "./checkPlugin.js";
+import { normalizeSpecifier } from "./locatePlugin.js";
+import { findProjectRoot } from "./projectManifest.js";
+
+/** The build options tsup.config.ts reads besides tsup's own. */
+export interface RepoBuildOptions {
+  /** Plugin specifiers compiled into the host bundle for this build only. */
+  readonly hookpluginsExtra?: readonly string[];
+  /** Build only the library (no host bundle). */
+  readonly hookpluginsLibOnly?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const program = new Command("build")
+  .description("build hookplugins (library, esbuild plugin, CLI) and the repo's host bundle")
+  .option("--add-plugin <specifier>", "compile one more plugin into the host bundle for this build only; repeatable", collect, [])
+  .option("--out-dir <dir>", "output folder", "dist")
+  .option("--no-dts", "skip type declarations")
+  .option("--lib-only", "build only the library, the esbuild plugin and the CLI")
+  .parse();
+
+const options = program.opts<{ addPlugin: string[]; outDir: string; dts: boolean; libOnly?: boolean }>();
+const root = findProjectRoot(process.cwd());
+const extras = options.addPlugin.map((s) => normalizeSpecifier(s, process.cwd(), root));
+try {
+  for (const specifier of extras) {
+    const { location } = await checkPlugin(specifier, root);
+    console.log(`Adding plugin "${location.manifest.name}" (${specifier}) to this build only.`);
+  }
+  await rm(resolve(options.outDir), { recursive: true, force: true });
+  const tsupOptions: Options & RepoBuildOptions = {
+    outDir: options.outDir,
+    ...(options.dts ? {} : { dts: false }),
+    hookpluginsExtra: extras,
+    hookpluginsLibOnly: options.libOnly === true,
+  };
+  await build(tsupOptions);
+} catch (error) {
+  console.error(`build: error: ${(error as Error).message}`);
+  process.exit(1);
+}

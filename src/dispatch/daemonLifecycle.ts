@@ -39,9 +39,11 @@ export class DaemonLifecycle {
   /** Runs every preStopHook in reverse order; rejects with an AggregateError of the failures; a second call runs nothing. */
   stop(signal: AbortSignal | undefined): Promise<void> {
     if (!this.#stopping) {
+      // A stop refused before it began does not count as the daemon's stop: a later call still runs every plugin.
+      if (signal?.aborted) return Promise.reject(signal.reason);
       const entries = [...this.chains().stop.entries].reverse();
       const run = new Run(this.core, hookSpecs.preStopHook, signal, "collect");
-      this.#stopping = signal?.aborted ? Promise.reject(signal.reason) : (run.startWith(entries) as Promise<void>);
+      this.#stopping = run.startWith(entries) as Promise<void>;
     }
     return this.#stopping;
   }

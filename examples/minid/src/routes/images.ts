@@ -1,0 +1,68 @@
+/**
+ * The image routes: POST /images/create imports a root filesystem archive (`docker import`, fromSrc=-)
+ * or "pulls" busybox from the host's busybox-static; both run ImagePlugin.postPull.
+ */
+import type { HandlerSpec, ImageInfo } from "hookplugins";
+import type { DaemonContext } from "../context.js";
+import { requestUrl, sendJson } from "../http.js";
+import { badRequest, notFound } from "../httpErrors.js";
+import { findBusybox, importRef, normalizeRef, type ImageRecord } from "../imageStore.js";
+
+/** The ImageInfo plugins and clients see for a stored image. */
+export function imageInfo(image: ImageRecord): ImageInfo {
+  return {
+    Id: image.id,
+    RepoTags: image.repoTags,
+    RepoDigests: [],
+    CreatedAt: image.created,
+    Architecture: process.arch === "x64" ? "amd64" : process.arch,
+    Os: "linux",
+    Config: { Image: image.id, Cmd: image.cmd },
+    RootFS: { Type: "layers" },
+  };
+}
+
+/** The image routes. */
+export function imageRoutes(ctx: DaemonContext): HandlerSpec[] {
+  return [
+    {
+      method: "POST",
+      path: "/images/create",
+      handler: async (req, res) => {
+        const url = requestUrl(req);
+        const fromSrc = url.searchParams.get("fromSrc");
+        const fromImage = url.searchParams.get("fromImage");
+        let image: ImageRecord;
+        if (fromSrc === "-") {
+          image = await ctx.images.importArchive(req, importRef(url.searchParams.get("repo"), url.searchParams.get("tag")), url.searchParams.get("message") ?? "");
+        } else if (fromSrc) {
+          req.resume();
+          throw badRequest("minid only imports archives sent in the request body (fromSrc=-)");
+        } else if (fromImage) {
+          req.resume();
+          const ref = normalizeRef(importRef(fromImage, url.searchParams.get("tag")) ?? fromImage);
+          const busybox = ref === "busybox:latest" ? await findBusybox() : undefined;
+          if (!busybox) throw notFound(`pull access denied for ${fromImage}: minid only provides busybox, from the host's busybox-static`);
+          image = await ctx.images.buildBusybox(busybox, ref);
+        } else {
+          req.resume();
+          throw badRequest("either fromSrc or fromImage must be given");
+        }
+        await ctx.host.image.postPull(ctx.snapshotter, imageInfo(image));
+        // docker import/pull read a stream of JSON progress messages.
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(`${JSON.stringify({ status: image.id })}\n`);
+      },
+    },
+    { method: "GET", path: "/images/json", handler: (_req, res) => sendJson(res, 200, ctx.images.list().map(imageInfo)) },
+    {
+      method: "GET",
+      path: "/images/{name}/json",
+      handler: (_req, res, params) => {
+        const image = ctx.images.resolve(params.name ?? "");
+        if (!image) throw notFound(`No such image: ${params.name ?? ""}`);
+        sendJson(res, 200, imageInfo(image));
+      },
+    },
+  ];
+}

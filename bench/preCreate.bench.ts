@@ -41,8 +41,10 @@ function peers(fns: PluginFn[], kind: (typeof allKinds)[number]): Record<string,
 
   const tapable = new AsyncSeriesWaterfallHook<[ContainerCreateConfig]>(["config"]);
   fns.forEach((fn, i) => {
-    if (kind === "sync") tapable.tap(`p${i}`, (config) => void fn(ctx, config) ?? config);
-    else tapable.tapPromise(`p${i}`, async (config) => (await fn(ctx, config)) ?? config);
+    // tapable's waterfall keeps the value when a tap returns undefined (its typings do not say so), which is
+    // what a plugin that mutates in place returns: the same function is tapped with no extra wrapper work
+    if (kind === "sync") tapable.tap(`p${i}`, (config) => fn(ctx, config) as unknown as ContainerCreateConfig);
+    else tapable.tapPromise(`p${i}`, (config) => fn(ctx, config) as unknown as Promise<ContainerCreateConfig>);
   });
 
   const hookable = createHooks<{ preCreate: (config: ContainerCreateConfig) => void | Promise<void> }>();

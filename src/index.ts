@@ -42,3 +42,14 @@ export type { HookEndEvent, HookErrorEvent, HookStartEvent, HostEventEmitter, Ho
 export { mergePrestartHooks } from "./dispatch/prestartHooks.js";
 export { toOciHooks } from "./oci/toOciHooks.js";
 export type { OciHook } from "./oci/toOciHooks.js";
+export {
+  disabledFromStateFile,
+  PluginStateError,
+  readPluginState,
+  setPluginsEnabled,
+  updatePluginState,
+  writePluginState,
+} from "./state/index.js";
+export type { PluginState } from "./state/index.js";
+export type { PluginManifest } from "./build/pluginManifest.js";
+export type { ProjectManifest } from "./build/projectManifest.js";

@@ -8,7 +8,6 @@ import { Command } from "commander";
 import { build, type Options } from "tsup";
 import { checkPlugin } from "./checkPlugin.js";
 import { normalizeSpecifier } from "./locatePlugin.js";
-import { findProjectRoot } from "./projectManifest.js";
 
 /** The build options tsup.config.ts reads besides tsup's own. */
 export interface RepoBuildOptions {
@@ -26,10 +25,11 @@ const program = new Command("build")
   .option("--out-dir <dir>", "output folder", "dist")
   .option("--no-dts", "skip type declarations")
   .option("--lib-only", "build only the library, the esbuild plugin and the CLI")
+  .option("--host <dir>", "the host project whose plugins --add-plugin is checked against", "examples/minid")
   .parse();
 
-const options = program.opts<{ addPlugin: string[]; outDir: string; dts: boolean; libOnly?: boolean }>();
-const root = findProjectRoot(process.cwd());
+const options = program.opts<{ addPlugin: string[]; outDir: string; dts: boolean; libOnly?: boolean; host: string }>();
+const root = resolve(options.host);
 const extras = options.addPlugin.map((s) => normalizeSpecifier(s, process.cwd(), root));
 try {
   for (const specifier of extras) {

@@ -5,6 +5,7 @@ import type { Readable } from "node:stream";
 import { hookPoints, type HookName, type HookPointInfo } from "../plugins/hookPoints.js";
 import type { DefaultHostTypes, HandlerSpec, HostTypes, PrestartHook } from "../plugins/interfaces.js";
 import { defaultRegistry } from "../registry/defaultRegistry.js";
+import { disabledFromStateFile } from "../state/pluginState.js";
 import type { PluginRegistry } from "../registry/registry.js";
 import { buildChain, type Chain } from "./chain.js";
 import { DaemonLifecycle } from "./daemonLifecycle.js";
@@ -34,6 +35,8 @@ export interface HostOptions<T extends HostTypes = DefaultHostTypes> {
   timeoutMs?: number;
   /** Names of plugins this host skips (under every interface they are registered as). */
   disabled?: Iterable<string>;
+  /** A plugin state file (written by `hookplugins plugin disable`): the plugins it disables are skipped too. */
+  stateFile?: string;
 }
 
 /** One plugin's place in host.explain(). */
@@ -133,7 +136,7 @@ class HostImpl {
     }
     this.timeoutMs = timeoutMs;
     this.registry = (options.registry ?? defaultRegistry) as PluginRegistry<HostTypes>;
-    this.disabled = new Set(options.disabled ?? []);
+    this.disabled = new Set([...(options.disabled ?? []), ...(options.stateFile ? disabledFromStateFile(options.stateFile) : [])]);
     for (const point of hookPoints) {
       this.slots.set(point.name, { point, chain: undefined, registryVersion: -1, stateVersion: -1 });
     }
@@ -244,9 +247,10 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     explain() {
       const explanation = {} as HostExplanation;
       for (const point of hookPoints) {
-        explanation[point.name] = impl
-          .chain(impl.slot(point.name))
-          .entries.map((entry) => ({ plugin: entry.name, priority: entry.priority, enabled: entry.enabled }));
+        const entries = impl.chain(impl.slot(point.name)).entries;
+        // preStop runs its plugins in reverse order (see DaemonLifecycle.stop); explain shows execution order.
+        const ordered = point.name === "DaemonPlugin.preStopHook" ? [...entries].reverse() : entries;
+        explanation[point.name] = ordered.map((entry) => ({ plugin: entry.name, priority: entry.priority, enabled: entry.enabled }));
       }
       return explanation;
     },

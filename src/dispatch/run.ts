@@ -255,6 +255,8 @@ class Continuation implements Watched {
           this.#settle(error);
           return;
         }
+        // The caller may have cancelled while that plugin ran: run no further plugin.
+        if (this.#settled) return;
         if (run.pending !== undefined) {
           this.#await();
           return;

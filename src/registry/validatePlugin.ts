@@ -61,7 +61,7 @@ export function validatePlugin(type: PluginType, plugin: unknown): ValidatedPlug
     throw new PluginRegistrationError(name, type, problem, member);
   };
 
-  const priority = record["priority"] ?? 0;
+  const priority = record["priority"] === undefined ? 0 : record["priority"];
   if (typeof priority !== "number" || !Number.isFinite(priority)) {
     fail(`priority must be a finite number (higher runs first), got ${show(priority)}`, "priority");
   }

@@ -1,0 +1,96 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import AjvDraft04 from "ajv-draft-04";
+import { toOciHooks, type OciHook, type PrestartHook } from "hookplugins";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setup } from "./helpers.js";
+
+const schemaDir = fileURLToPath(new URL("../../../shared/data/oci-runtime-spec/", import.meta.url));
+const haveSchemas = existsSync(join(schemaDir, "config-schema.json"));
+
+/** Errors of validating `config` against the OCI runtime-spec config schema (empty when valid). */
+type Validate = (config: unknown) => string[];
+
+function loadValidator(): Validate {
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
+  for (const file of readdirSync(schemaDir)) {
+    if (/^(defs.*|config-(?!schema).*)\.json$/.test(file)) {
+      ajv.addSchema(JSON.parse(readFileSync(join(schemaDir, file), "utf8")) as object, file);
+    }
+  }
+  const validate = ajv.compile(JSON.parse(readFileSync(join(schemaDir, "config-schema.json"), "utf8")) as object);
+  return (config) => (validate(config) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`));
+}
+
+/** The spec's example config.json with `prestart` as its only hooks. */
+function configWith(prestart: unknown): Record<string, unknown> {
+  const example = JSON.parse(readFileSync(join(schemaDir, "example-config.json"), "utf8")) as Record<string, unknown>;
+  return { ...example, hooks: { prestart } };
+}
+
+describe("toOciHooks", () => {
+  it("puts the program path first in args, followed by the plugin's args (execv semantics)", () => {
+    expect(toOciHooks([{ priority: 0, path: "/usr/bin/fix-mounts", args: ["arg1", "arg2"] }])).toEqual([
+      { path: "/usr/bin/fix-mounts", args: ["/usr/bin/fix-mounts", "arg1", "arg2"] },
+    ]);
+  });
+
+  it("gives a hook without args just the program path as args", () => {
+    expect(toOciHooks([{ priority: 0, path: "/usr/bin/setup-network" }])).toEqual([
+      { path: "/usr/bin/setup-network", args: ["/usr/bin/setup-network"] },
+    ]);
+  });
+
+  it("carries env and timeout over, drops priority, and adds no keys for absent fields", () => {
+    const [withAll, bare] = toOciHooks([
+      { priority: 4, path: "/bin/a", env: ["K=v"], timeout: 5 },
+      { priority: 1, path: "/bin/b" },
+    ]);
+    expect(withAll).toEqual({ path: "/bin/a", args: ["/bin/a"], env: ["K=v"], timeout: 5 });
+    expect(Object.keys(bare!).sort()).toEqual(["args", "path"]);
+  });
+
+  it("keeps the order of its input", () => {
+    const hooks: PrestartHook[] = [
+      { priority: -1, path: "/bin/c" },
+      { priority: 9, path: "/bin/a" },
+    ];
+    expect(toOciHooks(hooks).map((h) => h.path)).toEqual(["/bin/c", "/bin/a"]);
+  });
+
+  it("rejects an invalid hook with a TypeError naming its position", () => {
+    expect(() => toOciHooks([{ priority: 0, path: "/ok" }, { priority: 0, path: "relative" }])).toThrow(/prestart hook #1: path/);
+  });
+});
+
+describe.skipIf(!haveSchemas)("toOciHooks output against the OCI runtime-spec schema", () => {
+  let validate: Validate;
+  beforeAll(() => {
+    validate = loadValidator();
+  });
+
+  it("the schema validator rejects a config.json whose hook has no path (so it can fail)", () => {
+    expect(validate(configWith([{ args: ["x"] }]))).not.toEqual([]);
+  });
+
+  it("the schema validator rejects a config.json whose hook timeout is 0", () => {
+    expect(validate(configWith([{ path: "/bin/x", timeout: 0 }]))).not.toEqual([]);
+  });
+
+  it("validates a full config.json whose hooks.prestart is the merged preStart result of a host", async () => {
+    const { registry, host } = setup();
+    registry.registerContainerPlugin({
+      name: "everything",
+      preStart: () => [
+        { priority: 3, path: "/usr/local/bin/setup-gpu", args: ["--all"], env: ["GPU=1"], timeout: 5 },
+        { priority: -2, path: "/usr/local/bin/audit" },
+      ],
+    });
+    const merged = await host.container.preStart({}, { builtin: [{ priority: 0, path: "/usr/libexec/network-hook", args: ["setup"] }] });
+    const prestart: OciHook[] = toOciHooks(merged);
+    const document = JSON.parse(JSON.stringify(configWith(prestart))) as unknown;
+    expect(validate(document)).toEqual([]);
+    expect(prestart.map((h) => h.args[0])).toEqual(["/usr/local/bin/setup-gpu", "/usr/libexec/network-hook", "/usr/local/bin/audit"]);
+  });
+});

@@ -6,6 +6,7 @@ import { SyncHook } from "tapable";
 import type { HookPointInfo } from "../plugins/hookPoints.js";
 import type { RegisteredPlugin } from "../registry/registry.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
+import { CallContext } from "./hookContext.js";
 import type { Run } from "./run.js";
 
 /** A hook point's compiled call sequence. */
@@ -28,7 +29,9 @@ export interface ChainOptions {
 
 /** Builds the chain of `point` over `plugins` (in registration order). */
 export function buildChain(point: HookPointInfo, plugins: readonly RegisteredPlugin[], options: ChainOptions): Chain {
-  const hook = new SyncHook<[Run], void, { entry: ChainEntry }>(["run"], point.name);
+  // `order` holds every plugin (disabled ones keep their place in explain()); `calls` only those that run.
+  const order = new SyncHook<[Run], void, { entry: ChainEntry }>(["run"], point.name);
+  const calls = new SyncHook<[Run], void, { entry: ChainEntry }>(["run"], point.name);
   for (const plugin of plugins) {
     const fn = plugin.methods.get(point.method);
     if (plugin.type !== point.type || !fn) continue;
@@ -41,13 +44,13 @@ export function buildChain(point: HookPointInfo, plugins: readonly RegisteredPlu
       failOpen: plugin.failPolicy === "fail-open",
       enabled: !options.isDisabled(plugin.name),
       plugin,
+      ctx: new CallContext(plugin.name, point.name),
     };
-    hook.tap({ name: plugin.name, stage: -plugin.priority, entry }, (run) => run.visit(entry));
+    const tap = { name: plugin.name, stage: -plugin.priority, entry };
+    order.tap(tap, () => {});
+    if (entry.enabled) calls.tap(tap, (run) => run.visit(entry));
   }
-  const entries = (hook.taps as unknown as { entry: ChainEntry }[]).map((tap) => tap.entry);
-  return {
-    call: entries.length ? (run) => hook.call(run) : () => {},
-    entries,
-    live: entries.some((entry) => entry.enabled),
-  };
+  const entries = (order.taps as unknown as { entry: ChainEntry }[]).map((tap) => tap.entry);
+  const live = calls.taps.length > 0;
+  return { call: live ? (run) => calls.call(run) : () => {}, entries, live };
 }

@@ -2,6 +2,7 @@
  * One plugin's place in one hook point's call sequence.
  */
 import type { RegisteredPlugin } from "../registry/registry.js";
+import type { CallContext } from "./hookContext.js";
 
 /** A hook method as the engine calls it. */
 export type HookFunction = (this: unknown, ...args: unknown[]) => unknown;
@@ -24,4 +25,9 @@ export interface ChainEntry {
   readonly enabled: boolean;
   /** The registry record. */
   readonly plugin: RegisteredPlugin;
+  /**
+   * The context the next call gets. A synchronous call that does not read `ctx.signal` leaves it unchanged
+   * (nothing can tell it was reused); a call that goes async or reads the signal keeps it, and the entry gets a new one.
+   */
+  ctx: CallContext;
 }

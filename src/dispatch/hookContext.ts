@@ -26,6 +26,11 @@ export class CallContext implements HookContext {
     return this.controller.signal;
   }
 
+  /** Whether the plugin has read `signal` (then the context is not reused for another call). */
+  get touched(): boolean {
+    return this.controller !== undefined;
+  }
+
   /** Aborts this call's signal (now, or when the plugin first reads it). */
   abort(reason: unknown): void {
     if (this.reason !== notAborted) return;

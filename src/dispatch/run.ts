@@ -58,6 +58,8 @@ export class Run {
   step: PendingStep | undefined = undefined;
   /** Plugins still to run once the pending step settles. */
   queue: ChainEntry[] | undefined = undefined;
+  /** The plugin called last (named when the caller cancels between steps). */
+  current: ChainEntry | undefined = undefined;
 
   /** Creates a run of `spec` for `core`; `signal` is the caller's. */
   constructor(
@@ -87,34 +89,43 @@ export class Run {
     return new Continuation(this).promise;
   }
 
-  /** Called by tapable for each plugin, in priority order. */
+  /** Called by tapable for each enabled plugin, in priority order. */
   visit(entry: ChainEntry): void {
-    if (this.pending !== undefined) {
-      (this.queue ??= []).push(entry);
-      return;
-    }
-    if (entry.enabled) this.invoke(entry);
+    if (this.pending !== undefined) (this.queue ??= []).push(entry);
+    else if (this.signal === undefined || !this.signal.aborted) this.invoke(entry);
+    else throw this.cancelled();
+  }
+
+  /** The error of a run its caller cancelled, naming the plugin that ran last. */
+  cancelled(): unknown {
+    const reason: unknown = this.signal!.reason;
+    return this.current ? new PluginAbortedError(this.current.name, this.spec.name, reason) : reason;
   }
 
   /** Calls one plugin; a promise result becomes the pending step. Throws when a failure must stop the run. */
   invoke(entry: ChainEntry): void {
     const core = this.core;
     const t0 = core.tracing ? core.started(entry, this.spec.name) : 0;
-    const ctx = new CallContext(entry.name, this.spec.name);
+    const ctx = entry.ctx;
+    this.current = entry;
     let input = this.value;
     let result: unknown;
     try {
       if (entry.failOpen) input = this.spec.copy(input);
       result = this.spec.invoke(entry.fn, entry.target, ctx, input, this);
     } catch (error) {
+      if (ctx.touched) entry.ctx = new CallContext(entry.name, this.spec.name);
       this.fail(entry, error, t0);
       return;
     }
     if (isThenable(result)) {
+      // this call keeps its context (a timeout or cancel aborts its signal); later calls get a new one
+      entry.ctx = new CallContext(entry.name, this.spec.name);
       this.pending = result;
       this.step = { entry, ctx, input, t0 };
       return;
     }
+    if (ctx.touched) entry.ctx = new CallContext(entry.name, this.spec.name);
     this.accept(entry, result, input, t0);
   }
 
@@ -168,18 +179,25 @@ class Continuation implements Watched {
   stepSeq = 0;
   seenStep = -1;
   seenAt = 0;
+  /** Previous run in the watchdog's list. */
+  prev: Watched | undefined = undefined;
+  /** Next run in the watchdog's list. */
+  next: Watched | undefined = undefined;
   #next = 0;
   #settled = false;
   #watched = false;
   #resolve!: (value: unknown) => void;
   #reject!: (error: unknown) => void;
   #onAbort: (() => void) | undefined;
+  #onDone!: (result: unknown) => void;
+  #onFailed!: (error: unknown) => void;
 
   constructor(readonly run: Run) {
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+    this.#newHandlers();
     const signal = run.signal;
     if (signal) {
       if (signal.aborted) {
@@ -201,21 +219,32 @@ class Continuation implements Watched {
     return this.run.pending !== undefined && !this.#settled;
   }
 
-  #await(): void {
+  /**
+   * One pair of settle handlers serves every step of the run. A step abandoned by a timeout or a cancel
+   * may still settle later: a new pair is made then, and the old pair ignores what arrives.
+   */
+  #newHandlers(): void {
     const seq = ++this.stepSeq;
-    const limit = this.run.step!.entry.timeoutMs;
-    if (limit > 0 && (!this.#watched || limit < this.run.core.watchdog.shortestMs)) {
-      this.#watched = true;
-      this.run.core.watchdog.watch(this, limit);
-    }
-    this.run.pending!.then(
-      (result) => this.#stepDone(seq, result),
-      (error: unknown) => this.#stepFailed(seq, error),
-    );
+    this.#onDone = (result) => {
+      if (seq === this.stepSeq && !this.#settled) this.#stepDone(result);
+    };
+    this.#onFailed = (error) => {
+      if (seq === this.stepSeq && !this.#settled) this.#stepFailed(error);
+    };
   }
 
-  #stepDone(seq: number, result: unknown): void {
-    if (seq !== this.stepSeq || this.#settled) return;
+  #await(): void {
+    const run = this.run;
+    const limit = run.step!.entry.timeoutMs;
+    if (limit > 0 && (!this.#watched || limit < run.core.watchdog.shortestMs)) {
+      this.#watched = true;
+      run.core.watchdog.watch(this, limit);
+    }
+    this.seenStep = -1;
+    run.pending!.then(this.#onDone, this.#onFailed);
+  }
+
+  #stepDone(result: unknown): void {
     const run = this.run;
     const step = run.step!;
     run.pending = undefined;
@@ -228,8 +257,7 @@ class Continuation implements Watched {
     this.#drain();
   }
 
-  #stepFailed(seq: number, error: unknown): void {
-    if (seq !== this.stepSeq || this.#settled) return;
+  #stepFailed(error: unknown): void {
     const run = this.run;
     const step = run.step!;
     run.pending = undefined;
@@ -283,7 +311,7 @@ class Continuation implements Watched {
     const step = run.step!;
     const error = new PluginTimeoutError(step.entry.name, run.spec.name, step.entry.timeoutMs);
     step.ctx.abort(error);
-    this.stepSeq++;
+    this.#newHandlers();
     run.pending = undefined;
     try {
       run.fail(step.entry, error, step.t0);
@@ -296,18 +324,16 @@ class Continuation implements Watched {
 
   #abort(): void {
     const run = this.run;
-    const reason: unknown = run.signal!.reason;
-    const step = run.pending !== undefined ? run.step : undefined;
-    step?.ctx.abort(reason);
-    this.stepSeq++;
+    if (run.pending !== undefined) run.step!.ctx.abort(run.signal!.reason);
+    this.#newHandlers();
     run.pending = undefined;
-    this.#settle(step ? new PluginAbortedError(step.entry.name, run.spec.name, reason) : reason);
+    this.#settle(run.cancelled());
   }
 
   #settle(error: unknown, value?: unknown, ok = false): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.run.core.watchdog.unwatch(this);
+    if (this.#watched) this.run.core.watchdog.unwatch(this);
     if (this.#onAbort) this.run.signal!.removeEventListener("abort", this.#onAbort);
     if (ok) this.#resolve(value);
     else this.#reject(error);

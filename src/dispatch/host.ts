@@ -116,8 +116,8 @@ export interface Host<T extends HostTypes = DefaultHostTypes> {
 interface Slot {
   readonly point: HookPointInfo;
   chain: Chain | undefined;
-  registryVersion: number;
-  stateVersion: number;
+  /** registry.version + stateStamp when the chain was built: both only grow, so their sum changes when either does. */
+  stamp: number;
 }
 
 class HostImpl {
@@ -138,7 +138,7 @@ class HostImpl {
     this.registry = (options.registry ?? defaultRegistry) as PluginRegistry<HostTypes>;
     this.disabled = new Set([...(options.disabled ?? []), ...(options.stateFile ? disabledFromStateFile(options.stateFile) : [])]);
     for (const point of hookPoints) {
-      this.slots.set(point.name, { point, chain: undefined, registryVersion: -1, stateVersion: -1 });
+      this.slots.set(point.name, { point, chain: undefined, stamp: -1 });
     }
     this.unsubscribe = this.registry.subscribe((change) => this.core.events.emit(change.kind, change.plugin));
   }
@@ -148,13 +148,13 @@ class HostImpl {
   }
 
   chain(slot: Slot): Chain {
-    if (slot.registryVersion !== this.registry.version || slot.stateVersion !== this.stateStamp || !slot.chain) {
+    const stamp = this.registry.version + this.stateStamp;
+    if (slot.stamp !== stamp || !slot.chain) {
       slot.chain = buildChain(slot.point, this.registry.list(slot.point.type), {
         timeoutMs: this.timeoutMs,
         isDisabled: (name) => this.disabled.has(name),
       });
-      slot.registryVersion = this.registry.version;
-      slot.stateVersion = this.stateStamp;
+      slot.stamp = stamp;
     }
     return slot.chain;
   }

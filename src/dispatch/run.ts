@@ -305,21 +305,14 @@ class Continuation implements Watched {
     this.#settle(undefined, value, true);
   }
 
-  /** Called by the watchdog when the current async step has exceeded its limit. */
+  /** Called by the watchdog when the current async step has exceeded its limit: the step fails with a timeout. */
   timeOut(): void {
     const run = this.run;
     const step = run.step!;
     const error = new PluginTimeoutError(step.entry.name, run.spec.name, step.entry.timeoutMs);
     step.ctx.abort(error);
     this.#newHandlers();
-    run.pending = undefined;
-    try {
-      run.fail(step.entry, error, step.t0);
-    } catch (stop) {
-      this.#settle(stop);
-      return;
-    }
-    this.#drain();
+    this.#stepFailed(error);
   }
 
   #abort(): void {

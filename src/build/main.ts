@@ -3,7 +3,7 @@
  * (library entry points, the esbuild plugin, the CLI, and the repo's own host bundle with its generated plugin module).
  */
 import { rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { Command } from "commander";
 import { build, type Options } from "tsup";
 import { checkPlugin } from "./checkPlugin.js";
@@ -40,7 +40,8 @@ try {
   const tsupOptions: Options & RepoBuildOptions = {
     outDir: options.outDir,
     ...(options.dts ? {} : { dts: false }),
-    hookpluginsExtra: extras,
+    // path specifiers go to the esbuild plugin absolute: it resolves them against the working folder again
+    hookpluginsExtra: extras.map((s) => (s.startsWith(".") || isAbsolute(s) ? resolve(root, s) : s)),
     hookpluginsLibOnly: options.libOnly === true,
   };
   await build(tsupOptions);

@@ -93,8 +93,9 @@ export async function removeTemporaryFolders(): Promise<void> {
 }
 
 /** A new temporary folder, removed by removeTemporaryFolders. */
-export async function temporaryFolder(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
+export async function temporaryFolder(prefix: string, parent = tmpdir()): Promise<string> {
+  await mkdir(parent, { recursive: true });
+  const dir = await mkdtemp(join(parent, prefix));
   temporary.push(dir);
   return dir;
 }

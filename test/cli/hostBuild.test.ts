@@ -72,7 +72,8 @@ describe("a host built with the hookplugins esbuild plugin", () => {
 
 describe("npm run build -- --add-plugin", () => {
   it("compiles one more plugin into the repo's host bundle without touching the generated module", async () => {
-    const extra = await temporaryFolder("hookplugins-extra-");
+    // inside the repo (git-ignored .tmp/): a relative path resolved against the wrong folder cannot reach it by luck
+    const extra = await temporaryFolder("hookplugins-extra-", join(repoRoot, ".tmp"));
     await writePlugin(extra, "marker", containerPlugin("buildmarker"));
     const out = join(extra, "dist");
     const before = await Promise.all(["examples/minid/hookplugins.json", "examples/minid/src/plugins.generated.ts"].map((f) => readFile(join(repoRoot, f), "utf8")));

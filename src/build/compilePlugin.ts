@@ -4,8 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { build } from "esbuild";
-import { PluginLoadError } from "./loadPlugin.js";
+import { bundleText } from "./bundleText.js";
 import type { PluginLocation } from "./locatePlugin.js";
 import { embeddedManifestLine } from "./pluginManifest.js";
 
@@ -16,25 +15,10 @@ export function compiledFileName(name: string): string {
 
 /** Bundles the plugin at `location` (a folder) into `outFile`. */
 export async function compilePlugin(location: PluginLocation, outFile: string): Promise<void> {
-  let code: string;
-  try {
-    const result = await build({
-      entryPoints: [location.entry],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      write: false,
-      logLevel: "silent",
-      external: ["hookplugins"],
-      legalComments: "inline",
-      banner: { js: embeddedManifestLine(location.manifest) },
-    });
-    code = result.outputFiles[0]!.text;
-  } catch (error) {
-    const messages = (error as { errors?: Array<{ text: string }> }).errors?.map((e) => e.text) ?? [(error as Error).message];
-    throw new PluginLoadError(`cannot compile plugin "${location.specifier}": ${messages.join("; ")}`);
-  }
+  const code = await bundleText(
+    { entryPoints: [location.entry], external: ["hookplugins"], legalComments: "inline", banner: { js: embeddedManifestLine(location.manifest) } },
+    `cannot compile plugin "${location.specifier}"`,
+  );
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, code);
 }

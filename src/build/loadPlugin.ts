@@ -7,16 +7,15 @@ import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build, type Plugin } from "esbuild";
+import type { Plugin } from "esbuild";
 import { defaultRegistry } from "../registry/defaultRegistry.js";
 import type { RegisteredPlugin } from "../registry/registry.js";
+import { bundleText, PluginLoadError } from "./bundleText.js";
 import { libraryEntryUrl } from "./libraryInfo.js";
+
+export { PluginLoadError };
 import type { PluginLocation } from "./locatePlugin.js";
 
-/** Loading a plugin failed: it did not resolve or bundle, or it threw while registering. */
-export class PluginLoadError extends Error {
-  override name = "PluginLoadError";
-}
 
 /** An esbuild plugin that makes `import "hookplugins"` load the library at `entryUrl`, left external. */
 export function libraryAliasPlugin(entryUrl: string): Plugin {
@@ -35,23 +34,14 @@ export function importTargetOf(location: PluginLocation): string {
 
 /** Bundles `location` (resolved from `root`) into one ESM text whose "hookplugins" import is this library. */
 export async function bundleForLoad(location: PluginLocation, root: string): Promise<string> {
-  try {
-    const result = await build({
+  return bundleText(
+    {
       stdin: { contents: `import ${JSON.stringify(importTargetOf(location))};`, resolveDir: root, sourcefile: "hookplugins-load.ts", loader: "ts" },
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      write: false,
-      logLevel: "silent",
       plugins: [libraryAliasPlugin(libraryEntryUrl())],
       banner: { js: "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);" },
-    });
-    return result.outputFiles[0]!.text;
-  } catch (error) {
-    const messages = (error as { errors?: Array<{ text: string }> }).errors?.map((e) => e.text) ?? [(error as Error).message];
-    throw new PluginLoadError(`cannot build plugin "${location.specifier}": ${messages.join("; ")}`);
-  }
+    },
+    `cannot build plugin "${location.specifier}"`,
+  );
 }
 
 /** Imports `location` into this process and returns the plugins it registered in the default registry, in order. */

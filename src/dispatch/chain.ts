@@ -32,7 +32,9 @@ export function buildChain(point: HookPointInfo, plugins: readonly RegisteredPlu
   // `order` holds every plugin (disabled ones keep their place in explain()); `calls` only those that run.
   const order = new SyncHook<[Run], void, { entry: ChainEntry }>(["run"], point.name);
   const calls = new SyncHook<[Run], void, { entry: ChainEntry }>(["run"], point.name);
-  for (const plugin of plugins) {
+  // reverse order: the plugins in reverse registration order at stage = +priority is exactly the mirror image
+  const reverse = point.order === "reverse";
+  for (const plugin of reverse ? [...plugins].reverse() : plugins) {
     const fn = plugin.methods.get(point.method);
     if (plugin.type !== point.type || !fn) continue;
     const entry: ChainEntry = {
@@ -46,7 +48,7 @@ export function buildChain(point: HookPointInfo, plugins: readonly RegisteredPlu
       plugin,
       ctx: new CallContext(plugin.name, point.name),
     };
-    const tap = { name: plugin.name, stage: -plugin.priority, entry };
+    const tap = { name: plugin.name, stage: reverse ? plugin.priority : -plugin.priority, entry };
     order.tap(tap, () => {});
     if (entry.enabled) calls.tap(tap, (run) => run.visit(entry));
   }

@@ -24,9 +24,9 @@ export class DaemonLifecycle {
     const started: string[] = [];
     run.acc = started;
     try {
-      await run.startWith([...start.entries]);
+      await run.startWith(start.entries);
     } catch (error) {
-      const rollback = stop.entries.filter((entry) => started.includes(entry.name)).reverse();
+      const rollback = stop.entries.filter((entry) => started.includes(entry.name));
       const undo = new Run(this.core, hookSpecs.preStopHook, undefined, "collect");
       await undo.startWith(rollback).catch(() => {
         // each rollback failure was already reported as a hookError event; the start's own error wins
@@ -41,9 +41,8 @@ export class DaemonLifecycle {
     if (!this.#stopping) {
       // A stop refused before it began does not count as the daemon's stop: a later call still runs every plugin.
       if (signal?.aborted) return Promise.reject(signal.reason);
-      const entries = [...this.chains().stop.entries].reverse();
       const run = new Run(this.core, hookSpecs.preStopHook, signal, "collect");
-      this.#stopping = run.startWith(entries) as Promise<void>;
+      this.#stopping = run.startWith(this.chains().stop.entries) as Promise<void>;
     }
     return this.#stopping;
   }

@@ -247,10 +247,7 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     explain() {
       const explanation = {} as HostExplanation;
       for (const point of hookPoints) {
-        const entries = impl.chain(impl.slot(point.name)).entries;
-        // preStop runs its plugins in reverse order (see DaemonLifecycle.stop); explain shows execution order.
-        const ordered = point.name === "DaemonPlugin.preStopHook" ? [...entries].reverse() : entries;
-        explanation[point.name] = ordered.map((entry) => ({ plugin: entry.name, priority: entry.priority, enabled: entry.enabled }));
+        explanation[point.name] = impl.chain(impl.slot(point.name)).entries.map((entry) => ({ plugin: entry.name, priority: entry.priority, enabled: entry.enabled }));
       }
       return explanation;
     },

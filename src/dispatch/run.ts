@@ -56,8 +56,8 @@ export class Run {
   pending: PromiseLike<unknown> | undefined = undefined;
   /** The pending step's plugin, context, input and start time. */
   step: PendingStep | undefined = undefined;
-  /** Plugins still to run once the pending step settles. */
-  queue: ChainEntry[] | undefined = undefined;
+  /** Plugins still to run once the pending step settles (a lifecycle's list, or the ones the sync pass deferred). */
+  queue: readonly ChainEntry[] | undefined = undefined;
   /** The plugin called last (named when the caller cancels between steps). */
   current: ChainEntry | undefined = undefined;
 
@@ -84,14 +84,14 @@ export class Run {
   }
 
   /** Runs `entries` in the given order (lifecycle hooks); resolves with the hook point's result. */
-  startWith(entries: ChainEntry[]): Promise<unknown> {
+  startWith(entries: readonly ChainEntry[]): Promise<unknown> {
     this.queue = entries;
     return new Continuation(this).promise;
   }
 
   /** Called by tapable for each enabled plugin, in priority order. */
   visit(entry: ChainEntry): void {
-    if (this.pending !== undefined) (this.queue ??= []).push(entry);
+    if (this.pending !== undefined) ((this.queue ??= []) as ChainEntry[]).push(entry);
     else if (this.signal === undefined || !this.signal.aborted) this.invoke(entry);
     else throw this.cancelled();
   }

@@ -42,6 +42,8 @@ export interface HookPointInfo {
   readonly method: string;
   /** How the host runs it. */
   readonly kind: DispatchKind;
+  /** "priority": priority descending, registration order at equal priority; "reverse": exactly the reverse (stop hooks). */
+  readonly order: "priority" | "reverse";
 }
 
 const kinds: Record<HookName, DispatchKind> = {
@@ -62,7 +64,7 @@ const kinds: Record<HookName, DispatchKind> = {
 export const hookPoints: readonly HookPointInfo[] = (Object.keys(hookMethods) as PluginType[]).flatMap((type) =>
   hookMethods[type].map((method) => {
     const name = `${type}.${method}` as HookName;
-    return { name, type, method, kind: kinds[name] };
+    return { name, type, method, kind: kinds[name], order: name === "DaemonPlugin.preStopHook" ? "reverse" : "priority" };
   }),
 );
 

@@ -7,7 +7,7 @@ import type { HandlerSpec, PrestartHook } from "../plugins/interfaces.js";
 import type { ChainEntry } from "./chainEntry.js";
 import { checkPrestartList } from "./prestartHooks.js";
 import type { HookSpec, Run } from "./run.js";
-import type { StreamComposer } from "./streamComposer.js";
+import { StreamComposer } from "./streamComposer.js";
 
 function show(value: unknown): string {
   if (value === null) return "null";
@@ -73,7 +73,7 @@ function isReadable(value: unknown): value is Readable {
   return typeof v === "object" && v !== null && typeof v.pipe === "function" && typeof v.read === "function" && typeof v.on === "function";
 }
 
-/** Accumulator of ContainerPlugin.preStart: the hooks every plugin returned, in plugin order. */
+/** The value of a ContainerPlugin.preStart run: the hooks every plugin returned, in plugin order. */
 export type PrestartAccumulator = PrestartHook[];
 
 /** The spec of every hook point but the daemon's. */
@@ -105,23 +105,24 @@ export const hookSpecs = {
     returnsValue: true,
     invoke: (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a),
     accept(run, result) {
-      (run.acc as PrestartAccumulator).push(...checkPrestartList(result));
+      (run.value as PrestartAccumulator).push(...checkPrestartList(result));
     },
     copy: same,
-    result: (run) => run.acc,
+    result: valueOf,
   },
   preUpdate: {
     name: "ContainerPlugin.preUpdate",
     returnsValue: true,
     invoke: (fn, target, ctx, input) => fn.call(target, ctx, input),
-    accept(run, result, _input, entry: ChainEntry) {
+    accept(run, result, input, entry: ChainEntry) {
       if (result === undefined) return;
       if (!isReadable(result)) throw new TypeError(`returned ${show(result)}; return a Readable stream (the body or a transform of it) or nothing`);
-      (run.acc as StreamComposer).add(entry.name, result);
+      // the first replacement's input is the request body: the composer starts from it
+      ((run.acc as StreamComposer | undefined) ??= new StreamComposer(input as Readable, run.spec.name)).add(entry.name, result);
       run.value = result;
     },
     copy: same,
-    result: (run) => (run.acc as StreamComposer).result(),
+    result: (run) => (run.acc === undefined ? run.value : (run.acc as StreamComposer).result()),
   },
   postUpdate: notification("ContainerPlugin.postUpdate", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),
   postPull: notification("ImagePlugin.postPull", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),

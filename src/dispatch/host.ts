@@ -13,7 +13,6 @@ import { hookSpecs } from "./hookSpecs.js";
 import { HostCore, type HostEventEmitter } from "./hostCore.js";
 import { checkPrestartHook, mergePrestartHooks } from "./prestartHooks.js";
 import { Run, type HookSpec } from "./run.js";
-import { StreamComposer } from "./streamComposer.js";
 
 /** Options of every host call. */
 export interface CallOptions {
@@ -201,25 +200,13 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
         } catch (error) {
           return Promise.reject(error);
         }
-        const chain = impl.chain(preStart);
-        if (!chain.live) return Promise.resolve(mergePrestartHooks(builtin, []));
-        if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
-        const run = new Run(impl.core, hookSpecs.preStart, options?.signal);
-        run.a = container;
-        run.acc = [];
-        return run.start(chain.call).then((hooks) => mergePrestartHooks(builtin, hooks as PrestartHook[]));
+        const hooks = impl.run(preStart, hookSpecs.preStart, [], container, undefined, options) as Promise<PrestartHook[]>;
+        return hooks.then((fromPlugins) => mergePrestartHooks(builtin, fromPlugins));
       },
       preCreateEndpoint: (containerId, env, endpoint, options) =>
         impl.run(preCreateEndpoint, hookSpecs.preCreateEndpoint, endpoint, containerId, env, options) as Promise<never>,
-      preUpdate(body, options) {
-        const chain = impl.chain(preUpdate);
-        if (!chain.live) return Promise.resolve(body);
-        if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
-        const run = new Run(impl.core, hookSpecs.preUpdate, options?.signal);
-        run.value = body;
-        run.acc = new StreamComposer(body, "ContainerPlugin.preUpdate");
-        return run.start(chain.call) as Promise<Readable>;
-      },
+      preUpdate: (body, options) =>
+        impl.run(preUpdate, hookSpecs.preUpdate, body, undefined, undefined, options) as Promise<Readable>,
       postUpdate: (rootfs, env, options) =>
         impl.run(postUpdate, hookSpecs.postUpdate, undefined, rootfs, env, options) as Promise<void>,
     },

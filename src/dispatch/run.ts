@@ -48,7 +48,7 @@ export class Run {
   a: unknown = undefined;
   /** Second extra argument of the hook point. */
   b: unknown = undefined;
-  /** Per-kind accumulator (prestart hooks, started plugins, streams). */
+  /** Per-kind accumulator (started daemon plugins, the stream composer). */
   acc: unknown = undefined;
   /** Failures collected in "collect" mode. */
   errors: PluginHookError[] | undefined = undefined;

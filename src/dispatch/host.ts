@@ -279,8 +279,9 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     },
     isEnabled: (name) => !impl.disabled.has(name),
     close: async () => {
-      impl.unsubscribe();
+      // the external plugins' last events (their processes stopping) still reach host.events
       await impl.external?.close();
+      impl.unsubscribe();
     },
   };
   return host as unknown as Host<T>;

@@ -223,9 +223,9 @@ export class ExecutablePlugin implements PluginTransport {
     this.events.process({ plugin: this.name, state: "started", pid: child.pid, reason: undefined, code: undefined, signal: undefined });
     void running.exited.then(async () => {
       if (this.#running === running) this.#running = undefined;
-      await rm(socketPath, { force: true }).catch(() => undefined);
       this.events.process({ plugin: this.name, state: "stopped", pid: child.pid, reason: this.#stopReason ?? "exited", code: exitInfo?.code, signal: exitInfo?.signal });
       this.#stopReason = undefined;
+      await rm(socketPath, { force: true }).catch(() => undefined);
     });
     return running;
   }

@@ -169,7 +169,7 @@ export class V1Client {
       req.once("response", resolve);
       req.once("error", (error: NodeJS.ErrnoException) => {
         if (signal?.aborted) reject(signal.reason);
-        else if (error.code && connectCodes.has(error.code)) reject(connectFailure(call, this.#address, error));
+        else if ((error.code && connectCodes.has(error.code)) || error.syscall === "connect") reject(connectFailure(call, this.#address, error));
         else reject(new V1CallError("closed", call, `the connection to the plugin broke during ${call} (${error.message})`, undefined, error));
       });
     });

@@ -39,3 +39,4 @@ export type { V1Handler, V1ListenOptions, V1PluginServer, V1Request, V1ServerOpt
 export { formatPluginAddress, parsePluginAddress, V1CallError, V1Client } from "./v1Client.js";
 export type { PluginAddress, PluginTlsOptions, V1CallErrorKind, V1ClientOptions } from "./v1Client.js";
 export { runExecutablePlugin } from "./executableMain.js";
+export { externalSourcesOfProject, mergeExternalSources } from "./projectSources.js";

@@ -16,17 +16,17 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   const library: Options[] = [
     {
       ...common,
-      entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", cli: "src/cli/main.ts" },
+      entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", external: "src/external/index.ts", cli: "src/cli/main.ts" },
       format: "esm",
       splitting: true,
-      dts: { entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts" } },
+      dts: { entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", external: "src/external/index.ts" } },
     },
     {
       ...common,
-      entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts" },
+      entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", external: "src/external/index.ts" },
       format: "cjs",
       shims: true,
-      dts: { entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts" } },
+      dts: { entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", external: "src/external/index.ts" } },
     },
   ];
   if (cli.hookpluginsLibOnly) return library;

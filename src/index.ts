@@ -3,6 +3,7 @@
  */
 export type * from "./domain/index.js";
 export type { HookContext } from "./plugins/context.js";
+export type { PluginSource, PluginSourceKind } from "./plugins/source.js";
 export { hookMethods, hookPoints, pluginTypes } from "./plugins/hookPoints.js";
 export type { DispatchKind, HookMethod, HookName, HookPointInfo } from "./plugins/hookPoints.js";
 export type {
@@ -42,6 +43,7 @@ export { diffLeaves } from "./audit/leafDiff.js";
 export type { LeafChange } from "./audit/leafDiff.js";
 export type { AuditEntry } from "./audit/auditedSpec.js";
 export type { HookEndEvent, HookErrorEvent, HookStartEvent, HostEventEmitter, HostEvents } from "./dispatch/hostCore.js";
+export type { PluginHealthEvent, PluginLogEvent, PluginProcessEvent } from "./external/events.js";
 export { mergePrestartHooks } from "./dispatch/prestartHooks.js";
 export { toOciHooks } from "./oci/toOciHooks.js";
 export type { OciHook } from "./oci/toOciHooks.js";

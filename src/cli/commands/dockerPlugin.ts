@@ -48,7 +48,13 @@ export async function dockerPluginCommand(ctx: CommandContext, options: DockerPl
     ...(options.socket !== undefined && { socket: resolve(ctx.cwd, options.socket) }),
     ...(requestTimeoutMs !== undefined && { requestTimeoutMs }),
   };
-  const bridge = await createDockerBridge(bridgeOptions);
+  let bridge;
+  try {
+    bridge = await createDockerBridge(bridgeOptions);
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
   const names = [...new Set(plugins.filter((p) => p.enabled).map((p) => p.name))];
   if (ctx.out.json) {
     ctx.out.data({ name: bridge.name, socket: bridge.socketPath, implements: bridge.implements, plugins, onChange: options.onChange });
@@ -62,7 +68,7 @@ export async function dockerPluginCommand(ctx: CommandContext, options: DockerPl
     process.once("SIGINT", () => done("SIGINT"));
   });
   await bridge.close();
-  host.close();
+  await host.close();
   if (!ctx.out.json) ctx.out.line(`${signal} received: stopped serving Docker plugin "${bridge.name}".`);
 }
 

@@ -30,7 +30,8 @@ beforeAll(async () => {
     format: "esm",
     target: "node20",
     logLevel: "silent",
-    alias: { hookplugins: join(repoRoot, "src/index.ts") },
+    // "hookplugins" and "hookplugins/<subpath>" resolve to the library source through tsconfig.json's paths
+    tsconfig: join(repoRoot, "tsconfig.json"),
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     plugins: [hookpluginsEsbuildPlugin({ root: join(repoRoot, "examples/minid"), extraPlugins: [join(repoRoot, "hookplugins/policy")] })],
   });

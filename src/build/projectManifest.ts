@@ -81,9 +81,9 @@ function parseManifest(path: string, text: string): ProjectManifest {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ProjectManifestError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ProjectManifestError(`${path} is not valid JSON (${(error as Error).message}); fix the syntax`);
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ProjectManifestError(`${path} must hold a JSON object`);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ProjectManifestError(`${path} must hold a JSON object, like {"plugins": []}`);
   const record = data as Record<string, unknown>;
   const known: readonly string[] = projectManifestKeys;
   for (const key of Object.keys(record)) {
@@ -95,7 +95,7 @@ function parseManifest(path: string, text: string): ProjectManifest {
   }
   const plugins = record["plugins"] ?? [];
   if (!Array.isArray(plugins) || !plugins.every((p): p is string => typeof p === "string" && p !== "")) {
-    throw new ProjectManifestError(`${path}: "plugins" must be an array of plugin specifiers`);
+    throw new ProjectManifestError(`${path}: "plugins" must be an array of plugin specifiers (folder paths or package names), like ["./plugins/netns"]`);
   }
   const text_ = (key: "stateFile" | "installDir"): string => {
     const value = record[key] ?? projectManifestDefaults[key];

@@ -199,6 +199,14 @@ describe("hookplugins.json", () => {
     expect(result.stderr).toContain('unknown key "extras"; rename or remove it (known keys: plugins, generated, stateFile, installDir)');
   });
 
+  it("that is not valid JSON is reported with its path and the fix", async () => {
+    const root = await makeProject();
+    await writeFile(join(root, "hookplugins.json"), '{"plugins": [}\n');
+    const result = await cli(root, "plugin", "list");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^hookplugins: error: ${join(root, "hookplugins.json")} is not valid JSON \\([\\s\\S]*\\); fix the syntax\n$`));
+  });
+
   it("is left as it was when a command rejects an unknown key in it", async () => {
     const root = await makeProject();
     await writeFile(join(root, "hookplugins.json"), '{"plugin": []}\n');

@@ -132,7 +132,7 @@ export async function installCommand(ctx: CommandContext, target: string): Promi
     copiedTo = join(projectPath(project, project.manifest.installDir), compiledFileName(checked.location.manifest.name));
     if (resolve(copiedTo) !== path) {
       if (existsSync(copiedTo) && !project.manifest.plugins.includes(normalizeSpecifier(copiedTo, ctx.root, ctx.root))) {
-        throw new Error(`${copiedTo} already exists and is not an installed plugin; move it away first`);
+        throw new Error(`plugin install: ${copiedTo} already exists and is not an installed plugin; move it away first, then install again`);
       }
       madeCopy = !existsSync(copiedTo);
       await mkdir(projectPath(project, project.manifest.installDir), { recursive: true });

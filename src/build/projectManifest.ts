@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { nearMissOf } from "../registry/nearMiss.js";
 import { writeFileAtomic } from "../state/atomicWrite.js";
 
 /** The manifest's file name, at the host project's root. */
@@ -57,6 +58,9 @@ function parseExternal(path: string, value: unknown): ExternalSourcesManifest | 
   return record as ExternalSourcesManifest;
 }
 
+/** Every key hookplugins.json may hold; any other key is an error (a typo would otherwise be ignored silently). */
+export const projectManifestKeys: readonly (keyof ProjectManifest)[] = ["plugins", "generated", "stateFile", "installDir"];
+
 /** Defaults for every key but `plugins`. */
 export const projectManifestDefaults: Omit<ProjectManifest, "plugins"> = {
   generated: "src/plugins.generated.ts",
@@ -81,12 +85,30 @@ export class ProjectManifestError extends Error {
   override name = "ProjectManifestError";
 }
 
-/** The nearest folder at or above `from` that holds hookplugins.json, else `from` itself. */
-export function findProjectRoot(from: string): string {
+/** There is no hookplugins.json in a folder or above it. */
+export class ProjectNotFoundError extends Error {
+  override name = "ProjectNotFoundError";
+  /** The folder the search started from. */
+  readonly from: string;
+
+  /** Creates the error for a search that started at `from`. */
+  constructor(from: string) {
+    super(`no ${projectManifestName} in ${from} or above; run \`hookplugins init\` in the host project's folder (or pass -C <project folder>)`);
+    this.from = from;
+  }
+}
+
+/** The nearest folder at or above `from` that holds hookplugins.json, or undefined when there is none. */
+export function locateProjectRoot(from: string): string | undefined {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
     if (existsSync(join(dir, projectManifestName))) return dir;
-    if (dirname(dir) === dir) return resolve(from);
+    if (dirname(dir) === dir) return undefined;
   }
+}
+
+/** The nearest folder at or above `from` that holds hookplugins.json, else `from` itself. */
+export function findProjectRoot(from: string): string {
+  return locateProjectRoot(from) ?? resolve(from);
 }
 
 function parseManifest(path: string, text: string): ProjectManifest {
@@ -94,13 +116,21 @@ function parseManifest(path: string, text: string): ProjectManifest {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ProjectManifestError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ProjectManifestError(`${path} is not valid JSON (${(error as Error).message}); fix the syntax`);
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ProjectManifestError(`${path} must hold a JSON object`);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ProjectManifestError(`${path} must hold a JSON object, like {"plugins": []}`);
   const record = data as Record<string, unknown>;
+  const known: readonly string[] = projectManifestKeys;
+  for (const key of Object.keys(record)) {
+    if (known.includes(key)) continue;
+    const guess = nearMissOf(key, known);
+    throw new ProjectManifestError(
+      `${path}: unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}; rename or remove it (known keys: ${known.join(", ")})`,
+    );
+  }
   const plugins = record["plugins"] ?? [];
   if (!Array.isArray(plugins) || !plugins.every((p): p is string => typeof p === "string" && p !== "")) {
-    throw new ProjectManifestError(`${path}: "plugins" must be an array of plugin specifiers`);
+    throw new ProjectManifestError(`${path}: "plugins" must be an array of plugin specifiers (folder paths or package names), like ["./plugins/netns"]`);
   }
   const text_ = (key: "stateFile" | "installDir"): string => {
     const value = record[key] ?? projectManifestDefaults[key];

@@ -7,9 +7,17 @@ export const exitFailure = 1;
 /** Exit status of a command line the CLI cannot understand. */
 export const exitUsage = 2;
 
-/** A wrong command line (exit status 2). */
+/** A wrong command line (exit status 2); printed with a hint to the command's --help. */
 export class UsageError extends Error {
   override name = "UsageError";
+  /** The command it was given to, e.g. "hookplugins explain" (set by the CLI when the command throws it). */
+  command: string | undefined;
+
+  /** Creates the error; `command` is the full command name, when known. */
+  constructor(message: string, command?: string) {
+    super(message);
+    this.command = command;
+  }
 }
 
 /** Where and how a command writes its results. */
@@ -31,11 +39,24 @@ export function createOutput(json: boolean): Output {
   };
 }
 
+/** The hint printed after a usage error of `command` ("hookplugins plugin inspect"). */
+export function helpHint(command: string): string {
+  return `run \`${command} --help\` for usage`;
+}
+
+/** The text of an error on stderr: `hookplugins: error: ...`, then for usage errors a hint to --help (JSON with --json). */
+export function formatError(kind: string, message: string, json: boolean, usageOf?: string): string {
+  const hint = usageOf === undefined ? undefined : helpHint(usageOf);
+  if (json) return `${JSON.stringify({ error: { kind, message, ...(hint !== undefined && { hint }) } })}\n`;
+  return `hookplugins: error: ${message}\n${hint === undefined ? "" : `hookplugins: ${hint}\n`}`;
+}
+
 /** Prints `error` on stderr (as JSON with --json). */
 export function printError(error: unknown, json: boolean): void {
   const message = error instanceof Error ? error.message : String(error);
   const kind = error instanceof Error ? error.name : "Error";
-  process.stderr.write(json ? `${JSON.stringify({ error: { kind, message } })}\n` : `hookplugins: error: ${message}\n`);
+  const usageOf = error instanceof UsageError ? (error.command ?? "hookplugins") : undefined;
+  process.stderr.write(formatError(kind, message, json, usageOf));
 }
 
 /** Lays out rows under headers, columns separated by two spaces (no trailing spaces). */

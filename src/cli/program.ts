@@ -6,6 +6,7 @@ import { libraryVersion } from "../build/libraryInfo.js";
 import { addDockerPluginCommand } from "./commands/dockerPlugin.js";
 import { explainCommand } from "./commands/explain.js";
 import { compileExecutableCommand, serveCommand } from "./commands/external.js";
+import { initCommand } from "./commands/init.js";
 import { moduleCommand } from "./commands/module.js";
 import {
   compileCommand,
@@ -15,12 +16,26 @@ import {
   setEnabledCommand,
   uninstallCommand,
 } from "./commands/plugin.js";
-import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
-import { exitFailure, exitUsage, printError, UsageError } from "./output.js";
+import { createContext, type CommandContext, type GlobalOptions, type ProjectNeed } from "./context.js";
+import { exitFailure, exitUsage, formatError, printError, UsageError } from "./output.js";
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function buildProgram(run: (command: Command, action: (ctx: CommandContext) => Promise<void>) => Promise<void>): Command {
+/** A command's full name, e.g. "hookplugins plugin inspect". */
+function fullName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** Every command of the program, the program included. */
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
+}
+
+type Runner = (command: Command, action: (ctx: CommandContext) => Promise<void>, need?: ProjectNeed) => Promise<void>;
+
+function buildProgram(run: Runner): Command {
   const program = new Command("hookplugins")
     .description("Choose the plugins compiled into a hookplugins host, and manage them.")
     .version(libraryVersion(), "-V, --version")
@@ -30,6 +45,13 @@ function buildProgram(run: (command: Command, action: (ctx: CommandContext) => P
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .showSuggestionAfterError();
+
+  program
+    .command("init")
+    .description("create hookplugins.json (no plugins) and an empty generated module (.ts in a TypeScript project, else .js/.mjs); never overwrites")
+    .option("--generated <path>", "the generated module's path (default: src/plugins.generated.ts, .js or .mjs by the project's language)")
+    .option("--no-generated", "no generated module (the host uses the esbuild plugin's hookplugins:plugins only)")
+    .action((options: { generated?: string | false }, command: Command) => run(command, (ctx) => initCommand(ctx, options), "here"));
 
   program
     .command("module")
@@ -77,7 +99,7 @@ function buildProgram(run: (command: Command, action: (ctx: CommandContext) => P
     .addOption(new Option("-o, --out <file>", "output file (default: ./<name>.hookplugin.js, or ./<name>.hookplugin.mjs with --executable)"))
     .option("--executable", "make an OCM-style executable that answers `capabilities` and `serve --socket <path>` (library bundled in)")
     .action((dir: string, options: { out?: string; executable?: boolean }, command: Command) =>
-      run(command, (ctx) => (options.executable ? compileExecutableCommand(ctx, dir, options.out) : compileCommand(ctx, dir, options.out))),
+      run(command, (ctx) => (options.executable ? compileExecutableCommand(ctx, dir, options.out) : compileCommand(ctx, dir, options.out)), "optional"),
     );
 
   program
@@ -86,7 +108,7 @@ function buildProgram(run: (command: Command, action: (ctx: CommandContext) => P
     .argument("<plugin>", "plugin folder, package, or file made by `plugin compile`")
     .option("--socket <path>", "UNIX socket to listen on (made mode 0600, removed on exit)")
     .option("--port <n>", "TCP port on 127.0.0.1 to listen on instead")
-    .action((target: string, options: { socket?: string; port?: string }, command: Command) => run(command, (ctx) => serveCommand(ctx, target, options)));
+    .action((target: string, options: { socket?: string; port?: string }, command: Command) => run(command, (ctx) => serveCommand(ctx, target, options), "optional"));
 
   program
     .command("explain")
@@ -100,15 +122,22 @@ function buildProgram(run: (command: Command, action: (ctx: CommandContext) => P
 /** Runs the CLI on `argv` (as process.argv); resolves with the exit status. */
 export async function runCli(argv: readonly string[]): Promise<number> {
   let json = argv.includes("--json");
-  const run = async (command: Command, action: (ctx: CommandContext) => Promise<void>): Promise<void> => {
+  const run: Runner = async (command, action, need = "required") => {
     const options = command.optsWithGlobals<GlobalOptions>();
     json = options.json === true;
-    await action(createContext(options));
+    try {
+      await action(createContext(options, need));
+    } catch (error) {
+      if (error instanceof UsageError) error.command ??= fullName(command);
+      throw error;
+    }
   };
   const program = buildProgram(run);
-  for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
+  for (const command of allCommands(program)) {
     command.exitOverride();
-    command.configureOutput({ outputError: (text, write) => write(json ? `${JSON.stringify({ error: { kind: "UsageError", message: text.trim() } })}\n` : text) });
+    // commander's own usage errors ("error: unknown option ...") get the same prefix, and a hint to this command's --help
+    const name = fullName(command);
+    command.configureOutput({ outputError: (text, write) => write(formatError("UsageError", text.trim().replace(/^error: /, ""), json, name)) });
   }
   try {
     await program.parseAsync([...argv]);

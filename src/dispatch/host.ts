@@ -43,7 +43,7 @@ export interface HostOptions<T extends HostTypes = DefaultHostTypes> {
   timeoutMs?: number;
   /** Names of plugins this host skips (under every interface they are registered as). */
   disabled?: Iterable<string>;
-  /** A plugin state file (written by `hookplugins plugin disable`): the plugins it disables are skipped too. */
+  /** A plugin state file (written by `hookplugins plugin disable`): the plugins it disables are skipped too. Missing: none disabled; unreadable or corrupt: createHost throws PluginStateError. */
   stateFile?: string;
   /**
    * External plugins loaded into this host's registry (loadExternalPlugins): their events (pluginLog, pluginHealth,

@@ -59,27 +59,39 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === "ENOENT";
 }
 
-/** Reads the state file; a missing file means every plugin is enabled. Throws PluginStateError on a corrupt file. */
+/** The state file exists but reading it failed (a folder, no permission, an I/O error): a PluginStateError naming it. */
+function unreadable(path: string, error: unknown): PluginStateError {
+  return new PluginStateError(path, `cannot be read (${error instanceof Error ? error.message : String(error)})`, error);
+}
+
+/**
+ * Reads the state file. A missing file means every plugin is enabled. A file that exists but cannot be read or is not
+ * a valid state file throws PluginStateError (never a guess: a plugin may have been disabled for a good reason).
+ */
 export async function readPluginState(path: string): Promise<PluginState> {
+  let text: string;
   try {
-    return parsePluginState(path, await readFile(path, "utf8"));
+    text = await readFile(path, "utf8");
   } catch (error) {
     if (isMissing(error)) return { disabled: [] };
-    throw error;
+    throw unreadable(path, error);
   }
+  return parsePluginState(path, text);
 }
 
-/** Synchronous readPluginState, for host start-up. */
+/** Synchronous readPluginState, for host start-up; the same rules. */
 export function readPluginStateSync(path: string): PluginState {
+  let text: string;
   try {
-    return parsePluginState(path, readFileSync(path, "utf8"));
+    text = readFileSync(path, "utf8");
   } catch (error) {
     if (isMissing(error)) return { disabled: [] };
-    throw error;
+    throw unreadable(path, error);
   }
+  return parsePluginState(path, text);
 }
 
-/** The names a host must skip, from the state file at `path` (none when the file does not exist). */
+/** The names a host must skip, from the state file at `path` (none when the file does not exist; PluginStateError when it is unusable). */
 export function disabledFromStateFile(path: string): string[] {
   return [...readPluginStateSync(path).disabled];
 }

@@ -100,12 +100,24 @@ export async function temporaryFolder(prefix: string, parent = tmpdir()): Promis
   return dir;
 }
 
-/** A temporary host project whose node_modules/hookplugins is the built package. */
-export async function makeProject(): Promise<string> {
+/** The hookplugins.json a test project starts with (what `hookplugins init` writes in a TypeScript project). */
+export const initialManifest = {
+  plugins: [],
+  generated: "src/plugins.generated.ts",
+  stateFile: ".hookplugins/state.json",
+  installDir: "plugins",
+};
+
+/**
+ * A temporary host project whose node_modules/hookplugins is the built package, with an empty hookplugins.json
+ * (`{ manifest: false }`: none, so it is not a host project until `hookplugins init`).
+ */
+export async function makeProject(options: { manifest?: boolean } = {}): Promise<string> {
   const pkg = await builtPackage();
   const root = await temporaryFolder("hookplugins-project-");
   await mkdir(join(root, "node_modules"));
   await symlink(pkg, join(root, "node_modules", "hookplugins"), "dir");
+  if (options.manifest !== false) await writeFile(join(root, "hookplugins.json"), `${JSON.stringify(initialManifest, null, 2)}\n`);
   return root;
 }
 

@@ -126,6 +126,27 @@ describe("hookplugins plugin compile, install, inspect, uninstall", () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ name: "solo", installed: false, interfaces: [{ priority: 3 }] });
   });
 
+  it("inspect of a plugin folder that is not installed says Installed: no with the fix, and no Enabled line", async () => {
+    const root = await makeProject();
+    await writePlugin(root, "elsewhere/solo", containerPlugin("solo", 3));
+    const result = await cli(root, "plugin", "inspect", "./elsewhere/solo");
+    expect(result.stdout).toContain("\nInstalled: no (not in hookplugins.json; add it with `hookplugins plugin install ./elsewhere/solo`)\nSource: ./elsewhere/solo\n");
+    expect(result.stdout).not.toContain("Enabled:");
+  });
+
+  it("inspect --json of a plugin that is not installed gives enabled: null", async () => {
+    const root = await makeProject();
+    await writePlugin(root, "elsewhere/solo", containerPlugin("solo"));
+    const result = await cli(root, "plugin", "inspect", "./elsewhere/solo", "--json");
+    expect(JSON.parse(result.stdout)).toMatchObject({ installed: false, enabled: null });
+  });
+
+  it("inspect of an installed plugin says Installed: yes and whether it is enabled", async () => {
+    const root = await projectWith("alpha");
+    await cli(root, "plugin", "disable", "alpha");
+    expect((await cli(root, "plugin", "inspect", "alpha")).stdout).toContain("\nInstalled: yes\nEnabled: no\n");
+  });
+
   it("install rejects a file without an embedded manifest and changes nothing", async () => {
     const root = await projectWith("alpha");
     const before = await readFile(join(root, "hookplugins.json"), "utf8");

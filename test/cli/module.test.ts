@@ -1,7 +1,6 @@
 /**
  * `hookplugins module`: the build-time plugin list and its generated module.
  */
-import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -132,10 +131,11 @@ describe("hookplugins module", () => {
 
   it("exits with status 2 and usage on stderr for an unknown option", async () => {
     const root = await makeProject();
+    const before = await snapshot(root);
     const result = await cli(root, "module", "--add-plugins=x");
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/unknown option/);
-    expect(existsSync(join(root, "hookplugins.json"))).toBe(false);
+    expect(await snapshot(root)).toEqual(before);
   });
 
   it("prints help with --help and exits 0", async () => {

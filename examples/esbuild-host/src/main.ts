@@ -3,10 +3,11 @@
  * Plugins disabled with `hookplugins plugin disable <name>` are skipped at the next start, without a rebuild.
  */
 import { includedPlugins } from "hookplugins:plugins";
-import { createHost, disabledFromStateFile } from "hookplugins";
+import { createHost } from "hookplugins";
 
 const stateFile = process.env["HOOKPLUGINS_STATE_FILE"] ?? ".hookplugins/state.json";
-const host = createHost({ disabled: disabledFromStateFile(stateFile) });
+// A missing state file enables every plugin; a corrupt or unreadable one makes createHost throw PluginStateError.
+const host = createHost({ stateFile });
 const config = await host.container.preCreate({ Image: "busybox", Env: [] });
 console.log(
   JSON.stringify({ includedPlugins, env: config.Env ?? [], preCreate: host.explain()["ContainerPlugin.preCreate"] }),

@@ -7,6 +7,7 @@ import { checkAgreement, checkEngines } from "../../build/checkPlugin.js";
 import { createHost } from "../../dispatch/host.js";
 import { hookPoints, type HookName } from "../../plugins/hookPoints.js";
 import { defaultRegistry } from "../../registry/defaultRegistry.js";
+import { nearMissOf } from "../../registry/nearMiss.js";
 import { readPluginState } from "../../state/pluginState.js";
 import type { CommandContext } from "../context.js";
 import { loadProjectExternal } from "./external.js";
@@ -18,7 +19,9 @@ export function hookNamed(name: string): HookName {
   if (exact) return exact.name;
   const byMethod = hookPoints.filter((p) => p.method === name);
   if (byMethod.length === 1) return byMethod[0]!.name;
-  throw new UsageError(`unknown hook point "${name}"; hook points: ${hookPoints.map((p) => p.name).join(", ")}`);
+  const guess = nearMissOf(name, hookPoints.map((p) => p.name)) ?? nearMissOf(name, hookPoints.map((p) => p.method));
+  const suggestion = guess === undefined ? "" : ` (did you mean "${guess}"?)`;
+  throw new UsageError(`unknown hook point "${name}"${suggestion}; hook points: ${hookPoints.map((p) => p.name).join(", ")}`);
 }
 
 /** Runs `hookplugins explain`. */

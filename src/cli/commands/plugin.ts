@@ -11,6 +11,7 @@ import { readEmbeddedManifest } from "../../build/pluginManifest.js";
 import { projectPath } from "../../build/projectManifest.js";
 import { addPlugins, locateAll, removeInstalledCopy, removePlugins } from "../../build/projectOps.js";
 import { hookMethods } from "../../plugins/hookPoints.js";
+import { nearMissOf } from "../../registry/nearMiss.js";
 import type { PluginType } from "../../plugins/interfaces.js";
 import { readPluginState, setPluginsEnabled } from "../../state/pluginState.js";
 import type { CommandContext } from "../context.js";
@@ -27,8 +28,11 @@ async function installed(ctx: CommandContext): Promise<PluginLocation[]> {
 
 function unknown(name: string, known: readonly PluginLocation[]): UnknownPluginError {
   const names = known.map((l) => l.manifest.name).sort();
+  const guess = nearMissOf(name, names);
   return new UnknownPluginError(
-    `unknown plugin "${name}"; ${names.length ? `known plugins: ${names.join(", ")}` : "there are no plugins installed"}`,
+    names.length
+      ? `unknown plugin "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; known plugins: ${names.join(", ")}`
+      : `unknown plugin "${name}"; there are no plugins installed (add one with \`hookplugins plugin install <folder|package|file>\`)`,
   );
 }
 
@@ -79,6 +83,8 @@ export async function inspectCommand(ctx: CommandContext, nameOrPath: string): P
   const { location, registered } = await checkPlugin(specifier, ctx.root);
   const { disabled } = await readPluginState(await ctx.stateFile());
   const m = location.manifest;
+  const isInstalled = known.some((l) => l.specifier === location.specifier);
+  const project = await ctx.project();
   const interfaces = registered.map((p) => ({
     type: p.type,
     priority: p.priority,
@@ -92,8 +98,9 @@ export async function inspectCommand(ctx: CommandContext, nameOrPath: string): P
     author: m.author ?? "",
     version: m.version,
     engines: m.engines,
-    installed: known.some((l) => l.specifier === location.specifier),
-    enabled: !disabled.includes(m.name),
+    installed: isInstalled,
+    // only an installed plugin is switched on or off; for any other the question does not arise (null)
+    enabled: isInstalled ? !disabled.includes(m.name) : null,
     source: location.specifier,
     interfaces,
   };
@@ -103,8 +110,12 @@ export async function inspectCommand(ctx: CommandContext, nameOrPath: string): P
   ctx.out.line(`Author: ${info.author}`);
   ctx.out.line(`Version: ${info.version}`);
   ctx.out.line(`Engines: hookplugins ${m.engines.hookplugins}`);
-  ctx.out.line(`Installed: ${info.installed ? "yes" : "no"}`);
-  ctx.out.line(`Enabled: ${info.enabled ? "yes" : "no"}`);
+  if (isInstalled) {
+    ctx.out.line("Installed: yes");
+    ctx.out.line(`Enabled: ${info.enabled ? "yes" : "no"}`);
+  } else {
+    ctx.out.line(`Installed: no (not in ${relative(ctx.cwd, project.manifestPath) || project.manifestPath}; add it with \`hookplugins plugin install ${nameOrPath}\`)`);
+  }
   ctx.out.line(`Source: ${info.source}`);
   ctx.out.line("Interfaces:");
   for (const i of interfaces) ctx.out.line(`  ${i.type} (priority ${i.priority}): ${i.hooks.join(", ")}`);
@@ -127,7 +138,7 @@ export async function installCommand(ctx: CommandContext, target: string): Promi
     copiedTo = join(projectPath(project, project.manifest.installDir), compiledFileName(checked.location.manifest.name));
     if (resolve(copiedTo) !== path) {
       if (existsSync(copiedTo) && !project.manifest.plugins.includes(normalizeSpecifier(copiedTo, ctx.root, ctx.root))) {
-        throw new Error(`${copiedTo} already exists and is not an installed plugin; move it away first`);
+        throw new Error(`plugin install: ${copiedTo} already exists and is not an installed plugin; move it away first, then install again`);
       }
       madeCopy = !existsSync(copiedTo);
       await mkdir(projectPath(project, project.manifest.installDir), { recursive: true });
@@ -161,7 +172,9 @@ export async function uninstallCommand(ctx: CommandContext, name: string): Promi
 /** `plugin compile <dir>`: one self-contained JS file with the manifest embedded. */
 export async function compileCommand(ctx: CommandContext, dir: string, out: string | undefined): Promise<void> {
   const folder = resolve(ctx.cwd, dir);
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new Error(`${folder} is not a plugin folder`);
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new Error(`plugin compile: ${folder} is not a folder; give the plugin's folder (the one with its package.json)`);
+  }
   const { location } = await checkPlugin(normalizeSpecifier(folder, ctx.cwd, ctx.root), ctx.root);
   const outFile = resolve(ctx.cwd, out ?? compiledFileName(location.manifest.name));
   await compilePlugin(location, outFile);

@@ -158,6 +158,8 @@ describe.skipIf(skip !== undefined)("hookplugins docker-plugin with a real docke
       expect(r.stderr).toBe("");
       const inspect = await d.docker(["inspect", "-f", "{{.HostConfig.Memory}}", r.stdout.trim()]);
       expect(inspect.stdout.trim()).toBe("0"); // dockerd cannot apply a changed body
+      // the warning is written before the reply; give the pipe a moment to deliver it
+      for (let i = 0; i < 40 && !b.output().includes("would change"); i++) await new Promise((r) => setTimeout(r, 50));
       expect(b.output()).toContain("hookplugins: allowed a container create that plugins would change (Docker cannot apply the change): /Env by envlimits");
       expect(b.output()).toContain("/HostConfig/Memory by envlimits (0 -> 67108864)");
     });

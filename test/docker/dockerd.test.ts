@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,8 +66,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "hpdk-"));
   project = join(work, "project");
   volumeRoot = join(work, "volumes");
-  await rm(project, { recursive: true, force: true });
-  await import("node:fs/promises").then((fs) => fs.mkdir(project, { recursive: true }));
+  await mkdir(project, { recursive: true });
   await writeFile(
     join(project, "hookplugins.json"),
     JSON.stringify({ plugins: [join(repoRoot, "hookplugins/envlimits"), join(repoRoot, "hookplugins/policy")], generated: false }),

@@ -16,7 +16,7 @@ import {
   type DockerBridgeOptions,
   type PluginRegistry,
 } from "hookplugins";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import { envLimitsPlugin } from "../../hookplugins/envlimits/index.js";
 import { createPolicyPlugins } from "../../hookplugins/policy/index.js";
 import { post } from "../external/helpers.js";
@@ -236,5 +236,17 @@ describe("the bridge's lifecycle", () => {
   it("refuses options that serve nothing, or a bad name", async () => {
     await expect(bridge(() => undefined, { authz: false })).rejects.toBeInstanceOf(DockerBridgeError);
     await expect(bridge(() => undefined, { name: "../x" })).rejects.toThrow(/invalid Docker plugin name/);
+  });
+});
+
+describe("the bridge's types", () => {
+  it("takes a host, a name and the modes; onChange is one of deny, warn, allow", () => {
+    expectTypeOf(createDockerBridge).returns.resolves.toEqualTypeOf<DockerBridge>();
+    expectTypeOf<DockerBridgeOptions["onChange"]>().toEqualTypeOf<"deny" | "warn" | "allow" | undefined>();
+    const host = createHost({ registry: createRegistry() });
+    // @ts-expect-error onChange has three modes
+    void (() => createDockerBridge({ host, name: "x", authz: true, onChange: "ignore" }));
+    // @ts-expect-error the volume driver needs its root folder
+    void (() => createDockerBridge({ host, name: "x", volumeDriver: {} }));
   });
 });

@@ -183,7 +183,14 @@ describe("the installed CLI without esbuild", () => {
       type: "module",
       hookplugin: { name: "labeler", version: "1.0.0", engines: { hookplugins: ">=0.1.0" } },
     }),
-    "plugins/labeler/index.js": `import { registerContainerPlugin } from "hookplugins";\nregisterContainerPlugin({ name: "labeler", preCreate() {} });\n`,
+    "plugins/labeler/index.js": `import { registerContainerPlugin } from "hookplugins";\nregisterContainerPlugin({ name: "labeler", priority: 7, preCreate() {} });\n`,
+    "plugins/typed/package.json": JSON.stringify({
+      name: "typed",
+      private: true,
+      type: "module",
+      hookplugin: { name: "typed", version: "1.0.0", engines: { hookplugins: ">=0.1.0" } },
+    }),
+    "plugins/typed/index.ts": `import { registerContainerPlugin } from "hookplugins";\nregisterContainerPlugin({ name: "typed", preCreate(): void {} });\n`,
   };
   const manifest = `${JSON.stringify({ plugins: [], generated: false }, null, 2)}\n`;
 
@@ -206,9 +213,23 @@ describe("the installed CLI without esbuild", () => {
     expect((await cli(dir, "--version")).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it("adds, inspects and explains a JavaScript plugin, importing it without bundling", async () => {
+    const dir = await project("cli-js");
+    const added = await cli(dir, "module", "--add-plugin", "./plugins/labeler");
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, "hookplugins.json"), "utf8")).plugins).toEqual(["./plugins/labeler"]);
+    const inspected = await cli(dir, "plugin", "inspect", "labeler");
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(inspected.stdout).toMatch(/ContainerPlugin/);
+    const explained = await cli(dir, "explain", "preCreate");
+    expect(explained.code, explained.stderr).toBe(0);
+    expect(explained.stdout).toMatch(/7\s+labeler\s+enabled/);
+  });
+
   for (const args of [
     ["plugin", "compile", "plugins/labeler"],
-    ["module", "--add-plugin", "./plugins/labeler"],
+    ["module", "--add-plugin", "./plugins/typed"],
+    ["plugin", "inspect", "./plugins/typed"],
   ]) {
     it(`exits 1 from \`${args.join(" ")}\` saying to run \`npm install -D esbuild\`, and changes nothing`, async () => {
       const dir = await project(`cli-${args[0]}`);

@@ -7,7 +7,7 @@
  */
 import { tracingChannel } from "node:diagnostics_channel";
 import os from "node:os";
-import { allAtOnce, oneAtATime, pairedRatio, pairedRounds, ratioSpread, tight, type Contender, type Measured } from "./pairedRounds.js";
+import { allAtOnce, clockName, oneAtATime, pairedRatio, pairedRounds, ratioSpread, tight, type Contender, type Measured } from "./pairedRounds.js";
 import { hostOf, makeFns, newConfig, peers } from "./contenders.js";
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 41);
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   }
   process.stderr.write("\n");
 
-  console.log(`host.container.preCreate; ${rounds} interleaved rounds of ~${sampleMs} ms samples; default host options (10 s timeouts on)`);
+  console.log(`host.container.preCreate; ${rounds} interleaved rounds of ~${sampleMs} ms samples timed by ${clockName}; default host options (10 s timeouts on)`);
   console.log(`machine: ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}, ${os.platform()} ${os.arch()}\n`);
   console.log("| case | contender | time per call (median) |");
   console.log("|---|---|---:|");

@@ -48,9 +48,10 @@ export type FailureMode = "stop" | "collect";
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
-    value !== null &&
+    value instanceof Promise ||
+    (value !== null &&
     (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
+    typeof (value as { then?: unknown }).then === "function")
   );
 }
 

@@ -186,10 +186,7 @@ export class Run implements Watched {
         input = spec.copy(input);
         if (spec.snapshot !== undefined) snapshot = spec.snapshot(input);
       }
-      result =
-        call === undefined
-          ? spec.invoke(entry.fn, entry.target, ctx, input, this)
-          : call.invoke(spec.invoke as (...args: unknown[]) => unknown, spec, entry.fn, entry.target, ctx, input, this);
+      result = this.publish ? call!.invoke(spec, entry.fn, entry.target, ctx, input, this) : spec.invoke(entry.fn, entry.target, ctx, input, this);
     } catch (error) {
       if (ctx.touched) entry.ctx = new CallContext(entry.name, spec.name);
       this.fail(entry, error, call, input, snapshot);

@@ -7,7 +7,9 @@ import { tracingChannel, type TracingChannel } from "node:diagnostics_channel";
 import type { PluginHookError } from "../errors.js";
 import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy, PluginType } from "../plugins/interfaces.js";
-import type { ChainEntry } from "./chainEntry.js";
+import type { ChainEntry, HookFunction } from "./chainEntry.js";
+import type { CallContext } from "./hookContext.js";
+import type { Run } from "./run.js";
 import type { HostCore } from "./hostCore.js";
 
 /** The name of the TracingChannel every hook call is published on (channels `tracing:hookplugins:hook:start`, ...). */
@@ -44,6 +46,17 @@ export const channelActive: () => boolean =
     ? () => tc.hasSubscribers
     : () => tc.start.hasSubscribers || tc.end.hasSubscribers || tc.asyncStart.hasSubscribers || tc.asyncEnd.hasSubscribers || tc.error.hasSubscribers;
 
+/** Whether stores are bound to `channel` (Node keeps them in `_stores`; when it cannot be read, assume so). */
+function hasStores(channel: object): boolean {
+  const stores = (channel as { _stores?: { size?: unknown } })._stores;
+  return !(stores === undefined || stores.size === 0);
+}
+
+/** How a hook point calls a plugin (HookSpec.invoke). */
+interface InvokeSpec {
+  invoke(fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown;
+}
+
 /** One traced plugin call. */
 export class HookCall implements HookTraceMessage {
   result: unknown = undefined;
@@ -74,10 +87,15 @@ export class HookCall implements HookTraceMessage {
     if (core.onStart) core.events.emit("hookStart", { plugin: this.plugin, hook: this.hook });
   }
 
-  /** Calls the plugin, inside the channel's bound stores when someone subscribes (`start` is published first). */
-  invoke(call: (...args: unknown[]) => unknown, thisArg: unknown, ...args: unknown[]): unknown {
-    if (!this.#publish) return call.apply(thisArg, args);
-    return tc.start.runStores(this, call, thisArg, ...args);
+  /** Publishes `start` and calls the plugin inside the stores bound to the start channel (subscribed runs only). */
+  invoke(spec: InvokeSpec, fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown {
+    const start = tc.start;
+    if (!hasStores(start)) {
+      // what runStores does when no store is bound, without its closures
+      start.publish(this);
+      return spec.invoke(fn, target, ctx, input, run);
+    }
+    return start.runStores(this, spec.invoke, spec, fn, target, ctx, input, run);
   }
 
   /** The plugin returned a promise: its synchronous part is over. */

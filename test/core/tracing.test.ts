@@ -6,10 +6,14 @@ import {
   PluginAbortedError,
   PluginHookError,
   PluginTimeoutError,
+  type DispatchKind,
+  type FailPolicy,
   type HookEndEvent,
+  type HookName,
   type HookTraceMessage,
+  type PluginType,
 } from "hookplugins";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { config, forever, rejectionOf, setup, sleep } from "./helpers.js";
 
 type Phase = "start" | "end" | "asyncStart" | "asyncEnd" | "error";
@@ -35,6 +39,14 @@ describe("tracing on node:diagnostics_channel", () => {
   afterEach(() => {
     stop?.();
     stop = undefined;
+  });
+
+  it("types the message with the hook point's own names and the PluginHookError", () => {
+    expectTypeOf<HookTraceMessage["hook"]>().toEqualTypeOf<HookName>();
+    expectTypeOf<HookTraceMessage["pluginType"]>().toEqualTypeOf<PluginType>();
+    expectTypeOf<HookTraceMessage["kind"]>().toEqualTypeOf<DispatchKind>();
+    expectTypeOf<HookTraceMessage["failPolicy"]>().toEqualTypeOf<FailPolicy>();
+    expectTypeOf<HookTraceMessage["error"]>().toEqualTypeOf<PluginHookError | undefined>();
   });
 
   it("publishes on the TracingChannel named hookplugins:hook", () => {

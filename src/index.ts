@@ -39,6 +39,8 @@ export {
 export { createHost } from "./dispatch/host.js";
 export type { CallOptions, ExplainEntry, Host, HostExplanation, HostOptions, PreStartOptions } from "./dispatch/host.js";
 export type { HookEndEvent, HookErrorEvent, HookStartEvent, HostEventEmitter, HostEvents } from "./dispatch/hostCore.js";
+export { hookTracingChannel, hookTracingChannelName } from "./dispatch/tracing.js";
+export type { HookTraceMessage } from "./dispatch/tracing.js";
 export { mergePrestartHooks } from "./dispatch/prestartHooks.js";
 export { toOciHooks } from "./oci/toOciHooks.js";
 export type { OciHook } from "./oci/toOciHooks.js";

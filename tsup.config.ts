@@ -1,6 +1,11 @@
 /**
- * Builds the library (ESM + CJS + d.ts), the `hookplugins/esbuild` plugin, the `hookplugins` CLI (dist/cli.js), and the
- * repo's own host bundle (examples/minid) with its generated plugin module. Run through `npm run build` (src/build/main.ts).
+ * Builds the library (ESM + CJS + d.ts), the `hookplugins/esbuild` plugin and the `hookplugins` CLI into dist/ (what
+ * the package ships), and the repo's own host bundle (examples/minid) with its generated plugin module into
+ * dist-examples/ (never packed). Run through `npm run build` (src/build/main.ts).
+ *
+ * What a project that installs hookplugins gets: tapable is the one dependency. esbuild is an optional peer that only
+ * the bundling commands import, on first use. commander and semver are bundled (the CLI and the build checks use a
+ * small part of them). typed-emitter's types are inlined into the .d.ts files, so consumers need neither it nor rxjs.
  */
 import { existsSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
@@ -10,23 +15,35 @@ import { hookpluginsEsbuildPlugin } from "./src/esbuild/index.js";
 /** The repo's host bundles: output name, entry, and the host project (with its hookplugins.json). */
 const hosts = [{ name: "minid/main", entry: "examples/minid/src/main.ts", root: "examples/minid" }];
 
+/** Dev dependencies bundled into what ships, so installs do not pull them. */
+const bundled = ["semver", "commander"];
+
 // tsup requires its config as the default export.
 export default defineConfig((cli: Options & RepoBuildOptions) => {
-  const common: Options = { platform: "node", target: "node20", sourcemap: true, outDir: "dist", clean: false };
+  const common: Options = { platform: "node", target: "node20", sourcemap: true, outDir: cli.hookpluginsOutDir ?? "dist", clean: false };
+  const dtsOf = (entry: Record<string, string>): Options["dts"] => (cli.dts === false ? false : { entry, resolve: ["typed-emitter"] });
+  // The library entry, with source maps: its code runs inside the host, in the stack traces a host author reads.
+  const index = { index: "src/index.ts" };
+  // The build-time tools (the esbuild plugin, the CLI) have no source maps: their code is unminified, and the maps
+  // (with commander's and semver's sources) would weigh more than everything else a project installs.
+  const tools = { ...common, sourcemap: false, noExternal: bundled };
+  const esbuildPlugin = { esbuild: "src/esbuild/index.ts" };
+  // hookplugins/external: external plugins' client, discovery and serve()
+  const external = { external: "src/external/index.ts" };
   const library: Options[] = [
+    { ...common, entry: index, format: "esm", dts: dtsOf(index) },
+    { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
+    { ...common, entry: external, format: "esm", dts: dtsOf(external) },
+    { ...common, entry: external, format: "cjs", shims: true, dts: dtsOf(external) },
+    { ...tools, entry: esbuildPlugin, format: "esm", dts: dtsOf(esbuildPlugin) },
+    { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
     {
-      ...common,
-      entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", external: "src/external/index.ts", cli: "src/cli/main.ts" },
+      ...tools,
+      entry: { cli: "src/cli/main.ts" },
       format: "esm",
-      splitting: true,
-      dts: { entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", external: "src/external/index.ts" } },
-    },
-    {
-      ...common,
-      entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", external: "src/external/index.ts" },
-      format: "cjs",
-      shims: true,
-      dts: { entry: { index: "src/index.ts", esbuild: "src/esbuild/index.ts", external: "src/external/index.ts" } },
+      dts: false,
+      // commander is CommonJS: its require() of Node's built-in modules needs a require in the ES module
+      banner: { js: "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);" },
     },
   ];
   if (cli.hookpluginsLibOnly) return library;
@@ -35,6 +52,7 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
     .map(
       (host): Options => ({
         ...common,
+        outDir: cli.hookpluginsExamplesOutDir ?? "dist-examples",
         entry: { [host.name]: host.entry },
         format: "esm",
         dts: false,

@@ -1,128 +1,232 @@
 /**
- * npm run bench: host.container.preCreate against peers doing the same work, in one run.
+ * npm run bench: host.container.preCreate against the physical limit and peers, in interleaved paired rounds.
  *
- * Peers call the very same plugin functions: (a) a hand-written `for` loop awaiting each one,
- * (b) raw tapable AsyncSeriesWaterfallHook (`tap` for sync functions, `tapPromise` for async ones),
- * (c) hookable's callHook. hookplugins runs with default host options (10 s timeouts on).
+ * Each case measures its contenders in rounds; each round takes one sample of each (alternating order), and
+ * every ratio is the median of the per-round ratios, with its interquartile range. BENCH_ROUNDS (default 41),
+ * BENCH_SAMPLE_MS (default 10) and BENCH_CASES (comma-separated case ids) tune it.
  */
+import { spawnSync } from "node:child_process";
+import { tracingChannel } from "node:diagnostics_channel";
 import os from "node:os";
-import { createHooks } from "hookable";
-import { AsyncSeriesWaterfallHook } from "tapable";
-import { Bench } from "tinybench";
-import { createHost, createRegistry, type ContainerCreateConfig, type HookContext } from "hookplugins";
+import { fileURLToPath } from "node:url";
+import { allAtOnce, clockName, oneAtATime, pairedRatio, pairedRounds, ratioSpread, tight, type Contender, type Measured } from "./pairedRounds.js";
+import { hostOf, makeFns, newConfig, peers } from "./contenders.js";
 
-type PluginFn = (ctx: HookContext, config: ContainerCreateConfig) => void | Promise<void>;
+const rounds = Number(process.env["BENCH_ROUNDS"] ?? 41);
+const sampleMs = Number(process.env["BENCH_SAMPLE_MS"] ?? 10);
+const only = process.env["BENCH_CASES"]?.split(",");
+const CONCURRENT = 10_000;
 
-const sizes = (process.env["BENCH_SIZES"] ?? "0,1,10,100").split(",").map(Number);
-const allKinds = ["sync", "async"] as const;
-const kinds = allKinds.filter((k) => (process.env["BENCH_KINDS"] ?? "sync,async").split(",").includes(k));
-const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
-const timeMs = Number(process.env["BENCH_TIME_MS"] ?? 250);
-const ctx: HookContext = { signal: new AbortController().signal, plugin: "bench", hook: "ContainerPlugin.preCreate" };
-
-function makeFns(n: number, kind: (typeof allKinds)[number]): PluginFn[] {
-  return Array.from({ length: n }, (_, i): PluginFn =>
-    kind === "sync"
-      ? (_ctx, config) => {
-          config.WorkingDir = `/w${i}`;
-        }
-      : async (_ctx, config) => {
-          config.WorkingDir = `/w${i}`;
-        },
-  );
+/** A ratio the bench reports, with an optional target (hookplugins / reference <= max). */
+interface Check {
+  readonly label: string;
+  readonly a: string;
+  readonly b: string;
+  readonly max?: number;
+  readonly min?: number;
 }
 
-const newConfig = (): ContainerCreateConfig => ({ Image: "busybox", Env: ["A=1"] });
+/** One case: what it runs and which ratios it reports. */
+interface Case {
+  readonly id: string;
+  readonly title: string;
+  readonly contenders: () => Promise<Contender[]> | Contender[];
+  readonly checks: readonly Check[];
+  /** Samples this many times longer (a subscriber changes diagnostics_channel's objects: let it settle). */
+  readonly longer?: number;
+}
 
-function peers(fns: PluginFn[], kind: (typeof allKinds)[number]): Record<string, () => Promise<unknown>> {
-  const registry = createRegistry();
-  fns.forEach((fn, i) => registry.registerContainerPlugin({ name: `p${i}`, priority: 0, preCreate: fn }));
-  const host = createHost({ registry });
+async function copyFunction(): Promise<((value: unknown) => unknown) | undefined> {
+  try {
+    const mod = (await import("../src/dispatch/copyData.js")) as { copyData?: (value: unknown) => unknown };
+    return mod.copyData;
+  } catch {
+    return undefined;
+  }
+}
 
-  const tapable = new AsyncSeriesWaterfallHook<[ContainerCreateConfig]>(["config"]);
-  fns.forEach((fn, i) => {
-    // tapable's waterfall keeps the value when a tap returns undefined (its typings do not say so), which is
-    // what a plugin that mutates in place returns: the same function is tapped with no extra wrapper work
-    if (kind === "sync") tapable.tap(`p${i}`, (config) => fn(ctx, config) as unknown as ContainerCreateConfig);
-    else tapable.tapPromise(`p${i}`, (config) => fn(ctx, config) as unknown as Promise<ContainerCreateConfig>);
-  });
-
-  const hookable = createHooks<{ preCreate: (config: ContainerCreateConfig) => void | Promise<void> }>();
-  fns.forEach((fn) => hookable.hook("preCreate", (config) => fn(ctx, config)));
-
-  return {
-    hookplugins: () => host.container.preCreate(newConfig()),
-    "for loop": async () => {
-      const config = newConfig();
-      for (const fn of fns) await fn(ctx, config);
-      return config;
+const cases: Case[] = [
+  {
+    id: "empty",
+    title: "0 plugins, one call at a time",
+    contenders: () => {
+      const p = peers([], "async");
+      return [
+        { name: "hookplugins", run: oneAtATime(p.hookplugins) },
+        { name: "Promise.resolve(value)", run: oneAtATime(() => Promise.resolve(newConfig())) },
+        { name: "hookable", run: oneAtATime(p.hookable) },
+      ];
     },
-    tapable: () => tapable.promise(newConfig()),
-    hookable: async () => hookable.callHook("preCreate", newConfig()),
-  };
-}
+    checks: [
+      { label: "empty hook point vs bare Promise.resolve(value)", a: "hookplugins", b: "Promise.resolve(value)", max: 2 },
+      { label: "vs hookable's callHook", a: "hookplugins", b: "hookable" },
+    ],
+  },
+  {
+    id: "sync10",
+    title: "10 sync plugins, one call at a time",
+    contenders: () => {
+      const p = peers(makeFns(10, "sync"), "sync");
+      return [
+        { name: "hookplugins", run: oneAtATime(p.hookplugins) },
+        { name: "loop", run: oneAtATime(p.loop) },
+        { name: "tapable", run: oneAtATime(p.tapable) },
+        { name: "hookable", run: oneAtATime(p.hookable) },
+      ];
+    },
+    checks: [
+      { label: "vs the loop", a: "hookplugins", b: "loop" },
+      { label: "vs tapable", a: "hookplugins", b: "tapable" },
+      { label: "vs hookable", a: "hookplugins", b: "hookable" },
+    ],
+  },
+  {
+    id: "async10",
+    title: "10 async plugins, one call at a time",
+    contenders: () => {
+      const p = peers(makeFns(10, "async"), "async");
+      return [
+        { name: "hookplugins", run: oneAtATime(p.hookplugins) },
+        { name: "loop", run: oneAtATime(p.loop) },
+        { name: "tapable", run: oneAtATime(p.tapable) },
+        { name: "hookable", run: oneAtATime(p.hookable) },
+      ];
+    },
+    checks: [
+      { label: "vs the loop", a: "hookplugins", b: "loop", max: 1.2 },
+      { label: "vs tapable", a: "hookplugins", b: "tapable" },
+      { label: "vs hookable", a: "hookplugins", b: "hookable" },
+    ],
+  },
+  {
+    id: "concurrent",
+    title: `10 async plugins, ${CONCURRENT.toLocaleString("en")} concurrent calls`,
+    contenders: () => {
+      const p = peers(makeFns(10, "async"), "async");
+      return [
+        { name: "hookplugins", run: allAtOnce(p.hookplugins), batch: CONCURRENT },
+        { name: "loop", run: allAtOnce(p.loop), batch: CONCURRENT },
+        { name: "tapable", run: allAtOnce(p.tapable), batch: CONCURRENT },
+        { name: "hookable", run: allAtOnce(p.hookable), batch: CONCURRENT },
+      ];
+    },
+    checks: [
+      { label: "vs the loop", a: "hookplugins", b: "loop", max: 2 },
+      { label: "vs tapable", a: "hookplugins", b: "tapable" },
+      { label: "vs hookable", a: "hookplugins", b: "hookable" },
+    ],
+  },
+  {
+    id: "tracing",
+    title: "10 async plugins, one call at a time, with tracing on",
+    contenders: () => {
+      const fns = makeFns(10, "async");
+      const plain = hostOf(fns);
+      const listened = hostOf(fns);
+      listened.events.on("hookEnd", () => {});
+      return [
+        { name: "off", run: oneAtATime(() => plain.container.preCreate(newConfig())) },
+        { name: "hookEnd listener", run: oneAtATime(() => listened.container.preCreate(newConfig())) },
+      ];
+    },
+    checks: [{ label: "one hookEnd listener vs none", a: "hookEnd listener", b: "off", max: 1.5 }],
+  },
+  {
+    // Subscribing flips diagnostics_channel's objects to other classes, which deoptimises what touched them: a
+    // subscriber that comes and goes every sample is not what an APM does. So this case runs twice, in this process
+    // (no subscriber) and in a child process subscribed from its start, each paired against the loop; the cost
+    // of the subscriber is the ratio of the two paired ratios.
+    id: "channel",
+    title: "10 async plugins, one call at a time, a TracingChannel subscriber",
+    contenders: () => {
+      const p = peers(makeFns(10, "async"), "async");
+      return [
+        { name: process.env["BENCH_SUBSCRIBED"] ? "subscribed" : "hookplugins", run: oneAtATime(p.hookplugins) },
+        { name: "loop", run: oneAtATime(p.loop) },
+      ];
+    },
+    checks: [{ label: "vs the loop", a: "hookplugins", b: "loop" }],
+  },
+  {
+    id: "failopen",
+    title: "one sync plugin that succeeds, fail-open vs fail-closed; the copy vs structuredClone",
+    contenders: async () => {
+      const fns = makeFns(1, "sync");
+      const closed = hostOf(fns);
+      const open = hostOf(fns, { failPolicy: "fail-open" });
+      const copy = await copyFunction();
+      const config = newConfig();
+      const list: Contender[] = [
+        { name: "fail-closed", run: oneAtATime(() => closed.container.preCreate(newConfig())) },
+        { name: "fail-open", run: oneAtATime(() => open.container.preCreate(newConfig())) },
+        { name: "structuredClone(config)", run: tight(() => structuredClone(config)) },
+      ];
+      if (copy) list.push({ name: "copyData(config)", run: tight(() => copy(config)) });
+      return list;
+    },
+    checks: [
+      { label: "fail-open plugin vs fail-closed", a: "fail-open", b: "fail-closed" },
+      { label: "the fail-open copy vs structuredClone", a: "copyData(config)", b: "structuredClone(config)", max: 1 / 3 },
+    ],
+  },
+];
 
-interface Row {
-  plugins: number;
-  kind: string;
-  ns: Record<string, number>;
-}
+const fmt = (ns: number): string => (ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : ns >= 100 ? `${Math.round(ns)} ns` : `${ns.toFixed(1)} ns`);
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Runs the channel case in a child process subscribed from its start; returns its paired ratio to the loop. */
+function subscribedRatio(): number | undefined {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, BENCH_CASES: "channel", BENCH_SUBSCRIBED: "1", BENCH_JSON: "1" },
+    encoding: "utf8",
+  });
+  const line = child.stdout.split("\n").find((l) => l.startsWith("{"));
+  return line ? (JSON.parse(line) as { ratio: number }).ratio : undefined;
+}
 
 async function main(): Promise<void> {
-  const rows: Row[] = [];
-  for (const kind of kinds) {
-    for (const n of sizes) {
-      const tasks = peers(makeFns(n, kind), kind);
-      const samples: Record<string, number[]> = {};
-      for (let round = 0; round < rounds; round++) {
-        const bench = new Bench({ time: timeMs, warmupTime: 50 });
-        const names = Object.keys(tasks);
-        // rotate the order each round so no peer always runs first
-        for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
-          bench.add(name, tasks[name]!);
-        }
-        await bench.run();
-        for (const task of bench.tasks) {
-          const result = task.result as { latency?: { mean: number } } | undefined;
-          if (!result?.latency) throw new Error(`benchmark task ${task.name} failed`);
-          (samples[task.name] ??= []).push(result.latency.mean * 1e6);
-        }
-      }
-      rows.push({ plugins: n, kind, ns: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) });
-      process.stderr.write(".");
-    }
+  if (process.env["BENCH_SUBSCRIBED"]) {
+    const noop = (): void => {};
+    tracingChannel("hookplugins:hook").subscribe({ start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop });
+  }
+  const results: { c: Case; m: Measured }[] = [];
+  for (const c of cases) {
+    if (only && !only.includes(c.id)) continue;
+    const contenders = await c.contenders();
+    results.push({ c, m: await pairedRounds(contenders, { rounds, sampleMs: sampleMs * (c.longer ?? 1) }) });
+    process.stderr.write(".");
   }
   process.stderr.write("\n");
+  if (process.env["BENCH_JSON"]) {
+    const { m } = results.find((r) => r.c.id === "channel")!;
+    console.log(JSON.stringify({ ratio: pairedRatio(m, "subscribed", "loop") }));
+    return;
+  }
+  const channel = results.find((r) => r.c.id === "channel");
+  const subscribed = channel ? subscribedRatio() : undefined;
 
-  const fmt = (x: number): string => (x >= 10000 ? `${(x / 1000).toFixed(1)} µs` : `${Math.round(x)} ns`);
-  const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
-  const lines = [
-    "| plugins | methods | hookplugins | for loop | tapable | hookable | vs for loop | vs tapable | vs hookable |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map(({ plugins, kind, ns }) =>
-      `| ${plugins} | ${kind} | ${fmt(ns["hookplugins"]!)} | ${fmt(ns["for loop"]!)} | ${fmt(ns["tapable"]!)} | ${fmt(ns["hookable"]!)} | ${ratio(ns["hookplugins"]!, ns["for loop"]!)} | ${ratio(ns["hookplugins"]!, ns["tapable"]!)} | ${ratio(ns["hookplugins"]!, ns["hookable"]!)} |`,
-    ),
-  ];
-  console.log(`host.container.preCreate, mean time per call (median of ${rounds} rounds of ${timeMs} ms), default host options (timeouts on)`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}\n`);
-  console.log(lines.join("\n"));
-
-  const at = (n: number, kind: string): Row | undefined => rows.find((r) => r.plugins === n && r.kind === kind);
-  const checks: [string, boolean][] = [];
-  for (const kind of kinds) {
-    const ten = at(10, kind)?.ns;
-    if (ten) checks.push([`${kind}, 10 plugins: <= 1.5x the for loop`, ten["hookplugins"]! <= 1.5 * ten["for loop"]!]);
-    if (ten) checks.push([`${kind}, 10 plugins: <= 1.2x raw tapable`, ten["hookplugins"]! <= 1.2 * ten["tapable"]!]);
-    for (const n of sizes) {
-      const { ns } = at(n, kind)!;
-      if (n === 0) checks.push([`${kind}, 0 plugins: no slower than hookable's callHook on an empty hook`, ns["hookplugins"]! <= ns["hookable"]!]);
-      else checks.push([`${kind}, ${n} plugins: faster than hookable`, ns["hookplugins"]! < ns["hookable"]!]);
+  console.log(`host.container.preCreate; ${rounds} interleaved rounds of ~${sampleMs} ms samples timed by ${clockName}; default host options (10 s timeouts on)`);
+  console.log(`machine: ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}, ${os.platform()} ${os.arch()}\n`);
+  console.log("| case | contender | time per call (median) |");
+  console.log("|---|---|---:|");
+  for (const { c, m } of results) {
+    for (const [name, ns] of Object.entries(m.ns)) console.log(`| ${c.title} | ${name} | ${fmt(ns)} |`);
+  }
+  console.log("\n| case | ratio | median of paired rounds | IQR | target | |");
+  console.log("|---|---|---:|---|---:|---|");
+  for (const { c, m } of results) {
+    for (const check of c.checks) {
+      if (!m.samples[check.a] || !m.samples[check.b]) continue;
+      const r = pairedRatio(m, check.a, check.b);
+      const [lo, hi] = ratioSpread(m, check.a, check.b);
+      const target = check.max === undefined ? "" : `<= ${check.max < 1 ? check.max.toFixed(2) : check.max}x`;
+      const verdict = check.max === undefined ? "" : r <= check.max ? "met" : "MISSED";
+      console.log(`| ${c.title} | ${check.label} | ${r.toFixed(2)}x | ${lo.toFixed(2)}–${hi.toFixed(2)} | ${target} | ${verdict} |`);
     }
   }
-  console.log("\ntargets:");
-  for (const [label, ok] of checks) console.log(`  ${ok ? "met    " : "MISSED "} ${label}`);
+  if (channel && subscribed !== undefined) {
+    const cost = subscribed / pairedRatio(channel.m, "hookplugins", "loop");
+    console.log(`| ${channel.c.title} | subscribed vs none (ratio of the two paired ratios to the loop; subscribed: ${subscribed.toFixed(2)}x the loop) | ${cost.toFixed(2)}x | | <= 1.5x | ${cost <= 1.5 ? "met" : "MISSED"} |`);
+  }
 }
 
 await main();

@@ -1,8 +1,28 @@
 /**
  * Error classes. Every error a plugin causes names the plugin and the hook, and keeps the original cause.
+ * `instanceof` on them holds across copies of the library in one process (the ESM and the CommonJS build).
  */
 import type { HookName } from "./plugins/hookPoints.js";
 import type { PluginType } from "./plugins/interfaces.js";
+
+const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
+
+/**
+ * Makes `value instanceof errorClass` true for instances made by any copy of this library loaded in the process:
+ * the class's prototype carries a brand from the global symbol registry (`hookplugins.error.<name>`), which every
+ * copy's class of that name shares. A subclass that does not share its own instanceof checks the ordinary way.
+ */
+export function shareInstanceof(errorClass: abstract new (...args: never[]) => Error, name: string): void {
+  const brand = Symbol.for(`hookplugins.error.${name}`);
+  Object.defineProperty(errorClass.prototype, brand, { value: true });
+  Object.defineProperty(errorClass, Symbol.hasInstance, {
+    value(this: unknown, value: unknown): boolean {
+      if (ordinaryHasInstance.call(this, value)) return true;
+      if (this !== errorClass) return false;
+      return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+    },
+  });
+}
 
 function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
@@ -80,3 +100,8 @@ export class PluginAbortedError extends PluginHookError {
     super(plugin, hook, reason, `plugin "${plugin}" was cancelled in ${hook}: ${describe(reason)}`);
   }
 }
+
+shareInstanceof(PluginRegistrationError, "PluginRegistrationError");
+shareInstanceof(PluginHookError, "PluginHookError");
+shareInstanceof(PluginTimeoutError, "PluginTimeoutError");
+shareInstanceof(PluginAbortedError, "PluginAbortedError");

@@ -44,6 +44,8 @@ export type { LeafChange } from "./audit/leafDiff.js";
 export type { AuditEntry } from "./audit/auditedSpec.js";
 export type { HookEndEvent, HookErrorEvent, HookStartEvent, HostEventEmitter, HostEvents } from "./dispatch/hostCore.js";
 export type { PluginHealthEvent, PluginLogEvent, PluginProcessEvent } from "./external/events.js";
+export { hookTracingChannel, hookTracingChannelName } from "./dispatch/tracing.js";
+export type { HookTraceMessage } from "./dispatch/tracing.js";
 export { mergePrestartHooks } from "./dispatch/prestartHooks.js";
 export { toOciHooks } from "./oci/toOciHooks.js";
 export type { OciHook } from "./oci/toOciHooks.js";

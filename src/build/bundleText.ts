@@ -1,7 +1,9 @@
 /**
  * Bundling a plugin into one ES module text with esbuild, and the error a failed bundle becomes.
+ * esbuild is imported here on first use (an optional peer dependency); without it this throws EsbuildMissingError.
  */
-import { build, type BuildOptions } from "esbuild";
+import type { BuildOptions } from "esbuild";
+import { loadEsbuild } from "./loadEsbuild.js";
 
 /** Loading a plugin failed: it did not resolve or bundle, or it threw while registering. */
 export class PluginLoadError extends Error {
@@ -10,6 +12,7 @@ export class PluginLoadError extends Error {
 
 /** Bundles for Node 20 as ESM into memory and returns the text; a failure is a PluginLoadError starting with `what`. */
 export async function bundleText(options: BuildOptions, what: string): Promise<string> {
+  const { build } = await loadEsbuild(what);
   try {
     const result = await build({ bundle: true, platform: "node", format: "esm", target: "node20", write: false, logLevel: "silent", ...options });
     return result.outputFiles![0]!.text;

@@ -2,7 +2,10 @@
  * A plugin's manifest: its metadata, kept under the `hookplugin` key of the plugin's package.json
  * (or embedded in the first line of a compiled plugin file).
  */
-import semver from "semver";
+// the three functions only, so that the CLI bundle carries no more of semver than it uses
+import satisfies from "semver/functions/satisfies.js";
+import valid from "semver/functions/valid.js";
+import validRange from "semver/ranges/valid.js";
 
 /** The key of package.json that holds a plugin's manifest. */
 export const manifestKey = "hookplugin";
@@ -44,7 +47,7 @@ export function validateManifest(data: unknown, source: string): PluginManifest 
   const name = record["name"];
   if (typeof name !== "string" || name.trim() === "") throw new PluginManifestError(`${where} needs a non-empty string "name"`);
   const version = record["version"];
-  if (typeof version !== "string" || !semver.valid(version)) {
+  if (typeof version !== "string" || !valid(version)) {
     throw new PluginManifestError(`${where} needs a semver "version", got ${JSON.stringify(version)}`);
   }
   for (const key of ["description", "author"] as const) {
@@ -52,7 +55,7 @@ export function validateManifest(data: unknown, source: string): PluginManifest 
   }
   const engines = record["engines"] as Record<string, unknown> | undefined;
   const range = engines?.["hookplugins"];
-  if (typeof range !== "string" || semver.validRange(range) === null) {
+  if (typeof range !== "string" || validRange(range) === null) {
     throw new PluginManifestError(
       `${where} needs "engines": {"hookplugins": "<semver range>"} naming the library versions it works with, got ${JSON.stringify(range)}`,
     );
@@ -70,7 +73,7 @@ export function validateManifest(data: unknown, source: string): PluginManifest 
 
 /** Whether `manifest` accepts library `version` (prereleases included). */
 export function enginesAccept(manifest: PluginManifest, version: string): boolean {
-  return semver.satisfies(version, manifest.engines.hookplugins, { includePrerelease: true });
+  return satisfies(version, manifest.engines.hookplugins, { includePrerelease: true });
 }
 
 /** The manifest embedded in a compiled plugin file's first line, or undefined when it has none. */

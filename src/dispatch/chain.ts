@@ -15,6 +15,8 @@ export interface Chain {
   readonly call: (run: Run) => void;
   /** Every plugin implementing the hook, in call order, disabled ones included. */
   readonly entries: readonly ChainEntry[];
+  /** The enabled plugins, in call order: `call` visits exactly these. */
+  readonly enabled: readonly ChainEntry[];
   /** Whether any entry is enabled: when none is, host calls return their input at once. */
   readonly live: boolean;
 }
@@ -45,6 +47,7 @@ export function buildChain(point: HookPointInfo, plugins: readonly RegisteredPlu
       timeoutMs: plugin.timeoutMs ?? options.timeoutMs,
       failOpen: plugin.failPolicy === "fail-open",
       enabled: !options.isDisabled(plugin.name),
+      pos: -1,
       plugin,
       ctx: new CallContext(plugin.name, point.name),
     };
@@ -53,6 +56,10 @@ export function buildChain(point: HookPointInfo, plugins: readonly RegisteredPlu
     if (entry.enabled) calls.tap(tap, (run) => run.visit(entry));
   }
   const entries = (order.taps as unknown as { entry: ChainEntry }[]).map((tap) => tap.entry);
-  const live = calls.taps.length > 0;
-  return { call: live ? (run) => calls.call(run) : () => {}, entries, live };
+  const enabled = (calls.taps as unknown as { entry: ChainEntry }[]).map((tap, i) => {
+    tap.entry.pos = i;
+    return tap.entry;
+  });
+  const live = enabled.length > 0;
+  return { call: live ? (run) => calls.call(run) : () => {}, entries, enabled, live };
 }

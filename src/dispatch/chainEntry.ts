@@ -23,6 +23,8 @@ export interface ChainEntry {
   readonly failOpen: boolean;
   /** False when the host has disabled the plugin. */
   readonly enabled: boolean;
+  /** Position among the chain's enabled plugins (where a run goes on after this plugin's async step). */
+  pos: number;
   /** The registry record. */
   readonly plugin: RegisteredPlugin;
   /**

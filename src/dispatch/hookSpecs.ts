@@ -2,10 +2,12 @@
  * How each hook point calls a plugin and what a valid result is.
  */
 import type { Readable } from "node:stream";
-import type { HookName } from "../plugins/hookPoints.js";
+import { hookPoints, type DispatchKind, type HookName } from "../plugins/hookPoints.js";
 import type { HandlerSpec, PrestartHook } from "../plugins/interfaces.js";
 import type { ChainEntry } from "./chainEntry.js";
+import { copyData } from "./copyData.js";
 import { checkPrestartList } from "./prestartHooks.js";
+import { restoreStream, snapshotStream } from "./streamDetach.js";
 import type { HookSpec, Run } from "./run.js";
 import { StreamComposer } from "./streamComposer.js";
 
@@ -19,13 +21,15 @@ function show(value: unknown): string {
 
 function cloneData(value: unknown): unknown {
   try {
-    return structuredClone(value);
+    return copyData(value);
   } catch (error) {
     throw new TypeError(
       `cannot copy the value for this fail-open plugin (${(error as Error).message}); keep the value structured-cloneable or make the plugin fail-closed`,
     );
   }
 }
+
+const kindOf = (name: HookName): DispatchKind => hookPoints.find((point) => point.name === name)!.kind;
 
 const same = (value: unknown): unknown => value;
 const valueOf = (run: Run): unknown => run.value;
@@ -35,6 +39,7 @@ const nothing = (): undefined => undefined;
 function objectWaterfall(name: HookName, what: string, invoke: HookSpec["invoke"]): HookSpec {
   return {
     name,
+    kind: kindOf(name),
     returnsValue: true,
     invoke,
     accept(run, result, input) {
@@ -54,7 +59,7 @@ function objectWaterfall(name: HookName, what: string, invoke: HookSpec["invoke"
 
 /** A hook whose plugins are notified and return nothing. */
 function notification(name: HookName, invoke: HookSpec["invoke"]): HookSpec {
-  return { name, returnsValue: false, invoke, accept: nothing, copy: same, result: nothing };
+  return { name, kind: kindOf(name), returnsValue: false, invoke, accept: nothing, copy: same, result: nothing };
 }
 
 function checkHandlers(result: unknown): HandlerSpec<unknown>[] {
@@ -92,6 +97,7 @@ export const hookSpecs = {
   ),
   updateHandler: {
     name: "APIPlugin.updateHandler",
+    kind: kindOf("APIPlugin.updateHandler"),
     returnsValue: true,
     invoke: (fn, target, ctx, input) => fn.call(target, ctx, input),
     accept(run, result, input) {
@@ -102,6 +108,7 @@ export const hookSpecs = {
   },
   preStart: {
     name: "ContainerPlugin.preStart",
+    kind: kindOf("ContainerPlugin.preStart"),
     returnsValue: true,
     invoke: (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a),
     accept(run, result) {
@@ -112,6 +119,7 @@ export const hookSpecs = {
   },
   preUpdate: {
     name: "ContainerPlugin.preUpdate",
+    kind: kindOf("ContainerPlugin.preUpdate"),
     returnsValue: true,
     invoke: (fn, target, ctx, input) => fn.call(target, ctx, input),
     accept(run, result, input, entry: ChainEntry) {
@@ -122,12 +130,20 @@ export const hookSpecs = {
       run.value = result;
     },
     copy: same,
+    // a fail-open plugin that fails is detached from the stream it was given (see streamDetach.ts)
+    snapshot: (input) => snapshotStream(input as Readable),
+    restore(run, input, snapshot, error) {
+      const consumed = restoreStream(input as Readable, snapshot as ReturnType<typeof snapshotStream>);
+      // bytes it took cannot be given back: the result stream errors with the plugin's error
+      if (consumed) ((run.acc as StreamComposer | undefined) ??= new StreamComposer(run.value as Readable, run.spec.name)).poison(error);
+    },
     result: (run) => (run.acc === undefined ? run.value : (run.acc as StreamComposer).result()),
   },
   postUpdate: notification("ContainerPlugin.postUpdate", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),
   postPull: notification("ImagePlugin.postPull", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),
   preStartHook: {
     name: "DaemonPlugin.preStartHook",
+    kind: kindOf("DaemonPlugin.preStartHook"),
     returnsValue: true,
     invoke: (fn, target, ctx) => fn.call(target, ctx),
     accept(run, _result, _input, entry: ChainEntry) {

@@ -200,7 +200,7 @@ class HostImpl {
     run.value = value;
     run.a = a;
     run.b = b;
-    return run.start(chain.call);
+    return run.start(chain);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * What a running hook call needs from its host: events, the tracing switch and the watchdog.
+ * What a running hook call needs from its host: events, which of them are listened to, and the watchdog.
  */
 import { EventEmitter } from "node:events";
 import type * as TypedEmitterModule from "typed-emitter";
@@ -8,7 +8,6 @@ import type { ExternalPluginEvents } from "../external/events.js";
 import type { HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy } from "../plugins/interfaces.js";
 import type { RegisteredPlugin } from "../registry/registry.js";
-import type { ChainEntry } from "./chainEntry.js";
 import { Watchdog } from "./watchdog.js";
 
 /** A plugin hook call began. */
@@ -31,7 +30,7 @@ export interface HookErrorEvent extends HookStartEvent {
   readonly error: PluginHookError;
   /** The plugin's policy: "fail-open" means the operation went on without it. */
   readonly failPolicy: FailPolicy;
-  /** Wall time until the failure, when tracing was on. */
+  /** Wall time from the call until the failure, in milliseconds. */
   readonly durationMs: number | undefined;
 }
 
@@ -52,48 +51,38 @@ export type HostEvents = {
 /** The typed event emitter of a host. */
 export type HostEventEmitter = TypedEmitterModule.default<HostEvents>;
 
-const traced = new Set<string | symbol>(["hookStart", "hookEnd", "hookError"]);
-
 /** Host-wide state shared by every run. */
 export class HostCore {
   /** The host's typed events. */
   readonly events: HostEventEmitter = new EventEmitter() as unknown as HostEventEmitter;
   /** The timeouts of async steps. */
   readonly watchdog = new Watchdog();
-  /** True while someone listens to per-call events: only then are clocks read. */
-  tracing = false;
+  /** Someone listens to hookStart. */
+  onStart = false;
+  /** Someone listens to hookEnd. */
+  onEnd = false;
+  /** Someone listens to hookError. */
+  onError = false;
+  /** Someone listens to any per-call event: only then (or when the TracingChannel has subscribers) are calls traced. */
+  listening = false;
 
   /** Creates the core. */
   constructor() {
     const emitter = this.events as unknown as EventEmitter;
     const update = (): void => {
-      this.tracing = [...traced].some((name) => emitter.listenerCount(name) > 0);
+      this.onStart = emitter.listenerCount("hookStart") > 0;
+      this.onEnd = emitter.listenerCount("hookEnd") > 0;
+      this.onError = emitter.listenerCount("hookError") > 0;
+      this.listening = this.onStart || this.onEnd || this.onError;
     };
+    // newListener fires before the listener is added: look again once it is in
     emitter.on("newListener", (name: string | symbol) => {
-      if (traced.has(name)) this.tracing = true;
+      if (name === "hookStart") this.onStart = true;
+      else if (name === "hookEnd") this.onEnd = true;
+      else if (name === "hookError") this.onError = true;
+      else return;
+      this.listening = true;
     });
     emitter.on("removeListener", update);
-  }
-
-  /** Emits hookStart and returns the start time. */
-  started(entry: ChainEntry, hook: HookName): number {
-    this.events.emit("hookStart", { plugin: entry.name, hook });
-    return performance.now();
-  }
-
-  /** Emits hookEnd for a call started at `t0`. */
-  ended(entry: ChainEntry, hook: HookName, t0: number): void {
-    this.events.emit("hookEnd", { plugin: entry.name, hook, durationMs: performance.now() - t0 });
-  }
-
-  /** Emits hookError. */
-  failed(entry: ChainEntry, hook: HookName, error: PluginHookError, t0: number): void {
-    this.events.emit("hookError", {
-      plugin: entry.name,
-      hook,
-      error,
-      failPolicy: entry.failOpen ? "fail-open" : "fail-closed",
-      durationMs: t0 ? performance.now() - t0 : undefined,
-    });
   }
 }

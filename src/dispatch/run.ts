@@ -1,22 +1,32 @@
 /**
  * One host call's run through a hook point's plugins.
  *
- * tapable's compiled SyncHook visits the plugins in priority order; each plugin is called synchronously
- * until one returns a promise. From then on the remaining plugins are queued and driven by promise
- * callbacks, one step at a time, so sync plugins never pay for a promise and async plugins pay for one
- * `then` each, as in tapable's own async hooks.
+ * tapable's compiled SyncHook visits the enabled plugins in priority order; each plugin is called synchronously
+ * until one returns a promise. From then on the run goes on by itself from that plugin's place in the chain,
+ * driven by promise callbacks one step at a time, so sync plugins never pay for a promise and async plugins pay
+ * for one `then` each, as in tapable's own async hooks. A run is one object: the sync pass, the async steps and
+ * the watchdog's list links all live on it.
+ *
+ * Time limits: an async step's deadline counts from the moment its plugin was called. The clock is read once per
+ * async step: when the step settles (a result at or after the deadline is refused as a timeout), and that reading
+ * is also the start of the plugin called right after it; a plugin called after synchronous ones reads the clock
+ * when it returns its promise instead.
  */
 import { PluginAbortedError, PluginHookError, PluginTimeoutError } from "../errors.js";
-import type { HookName } from "../plugins/hookPoints.js";
+import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
+import type { Chain } from "./chain.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import { CallContext } from "./hookContext.js";
 import type { HostCore } from "./hostCore.js";
+import { channelActive, HookCall } from "./tracing.js";
 import type { Watched } from "./watchdog.js";
 
 /** How one hook point calls a plugin and folds its result into the run. */
 export interface HookSpec {
   /** The hook point. */
   readonly name: HookName;
+  /** How the host runs it (published with every traced call). */
+  readonly kind: DispatchKind;
   /** Whether a call with no plugin to run resolves with its input value (waterfalls) rather than nothing. */
   readonly returnsValue: boolean;
   /** Calls the plugin method with the hook point's arguments; `input` is the value flowing through the chain. */
@@ -25,6 +35,10 @@ export interface HookSpec {
   accept(run: Run, result: unknown, input: unknown, entry: ChainEntry): void;
   /** The value a fail-open plugin works on, so that its failure leaves the run's value untouched. */
   copy(value: unknown): unknown;
+  /** Fail-open only: records, before the call, what undoing a failed call needs. */
+  snapshot?(input: unknown): unknown;
+  /** Fail-open only: undoes what a failed call started (`snapshot` is what snapshot returned); never throws. */
+  restore?(run: Run, input: unknown, snapshot: unknown, error: PluginHookError): void;
   /** What the host call resolves with. */
   result(run: Run): unknown;
 }
@@ -34,14 +48,32 @@ export type FailureMode = "stop" | "collect";
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
-    value !== null &&
+    value instanceof Promise ||
+    (value !== null &&
     (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
+    typeof (value as { then?: unknown }).then === "function")
   );
 }
 
-/** State of one host call (the synchronous pass); async continuation state lives in Continuation. */
-export class Run {
+const noop = (): void => {};
+// The resolvers of the promise being made: one shared executor, no closure per run.
+let madeResolve: (value: unknown) => void = noop;
+let madeReject: (error: unknown) => void = noop;
+function executor(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  madeResolve = resolve;
+  madeReject = reject;
+}
+
+function aggregate(run: Run): AggregateError {
+  const errors = run.errors!;
+  return new AggregateError(
+    errors,
+    `${errors.length} plugin${errors.length === 1 ? "" : "s"} failed in ${run.spec.name}: ${errors.map((e) => e.message).join("; ")}`,
+  );
+}
+
+/** State of one host call. */
+export class Run implements Watched {
   /** The value flowing through a waterfall. */
   value: unknown = undefined;
   /** First extra argument of the hook point. */
@@ -54,12 +86,39 @@ export class Run {
   errors: PluginHookError[] | undefined = undefined;
   /** The pending async step's promise, while there is one. */
   pending: PromiseLike<unknown> | undefined = undefined;
-  /** The pending step's plugin, context, input and start time. */
-  step: PendingStep | undefined = undefined;
-  /** Plugins still to run once the pending step settles (a lifecycle's list, or the ones the sync pass deferred). */
-  queue: readonly ChainEntry[] | undefined = undefined;
-  /** The plugin called last (named when the caller cancels between steps). */
+  /** The plugin called last: the pending step's plugin, or the one named when the caller cancels. */
   current: ChainEntry | undefined = undefined;
+  /** When the pending step's limit runs out (performance.now() time; Infinity: no limit). */
+  deadline = Infinity;
+  /** Previous run in the watchdog's list. */
+  prev: Watched | undefined = undefined;
+  /** Next run in the watchdog's list. */
+  next: Watched | undefined = undefined;
+  /** Whether plugin calls are traced: a host event listener or a channel subscriber existed when the call began. */
+  readonly traced: boolean;
+  /** Whether the TracingChannel had subscribers when the call began. */
+  readonly publish: boolean;
+
+  // the pending step
+  #ctx: CallContext | undefined = undefined;
+  #input: unknown = undefined;
+  #snapshot: unknown = undefined;
+  #call: HookCall | undefined = undefined;
+  // the last clock reading, and whether no plugin ran since (then it is also the next plugin's start)
+  #clock = 0;
+  #fresh = false;
+  // where the run goes on after an async step
+  #list: readonly ChainEntry[] = [];
+  #index = 0;
+  // the async part
+  #seq = 0;
+  #settled = false;
+  #watched = false;
+  #resolve: (value: unknown) => void = noop;
+  #reject: (error: unknown) => void = noop;
+  #onDone: (result: unknown) => void = noop;
+  #onFailed: (error: unknown) => void = noop;
+  #onAbort: (() => void) | undefined = undefined;
 
   /** Creates a run of `spec` for `core`; `signal` is the caller's. */
   constructor(
@@ -67,12 +126,17 @@ export class Run {
     readonly spec: HookSpec,
     readonly signal: AbortSignal | undefined,
     readonly mode: FailureMode = "stop",
-  ) {}
+  ) {
+    const publish = channelActive();
+    this.publish = publish;
+    this.traced = publish || core.listening;
+  }
 
-  /** Runs the plugins that tapable's compiled `call` visits; resolves with the hook point's result. */
-  start(call: (run: Run) => void): Promise<unknown> {
+  /** Runs the plugins that `chain.call` visits; resolves with the hook point's result. */
+  start(chain: Chain): Promise<unknown> {
+    this.#list = chain.enabled;
     try {
-      call(this);
+      chain.call(this);
       if (this.pending === undefined) {
         if (this.errors !== undefined) throw aggregate(this);
         return Promise.resolve(this.spec.result(this));
@@ -80,20 +144,23 @@ export class Run {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Continuation(this).promise;
+    return this.#continue();
   }
 
-  /** Runs `entries` in the given order (lifecycle hooks); resolves with the hook point's result. */
+  /** Runs `entries` in the given order, skipping disabled ones (lifecycle hooks); resolves with the result. */
   startWith(entries: readonly ChainEntry[]): Promise<unknown> {
-    this.queue = entries;
-    return new Continuation(this).promise;
+    this.#list = entries;
+    this.#index = 0;
+    return this.#continue();
   }
 
   /** Called by tapable for each enabled plugin, in priority order. */
   visit(entry: ChainEntry): void {
-    if (this.pending !== undefined) ((this.queue ??= []) as ChainEntry[]).push(entry);
-    else if (this.signal === undefined || !this.signal.aborted) this.invoke(entry);
-    else throw this.cancelled();
+    // once a step is pending, the run goes on by itself from the pending plugin's place
+    if (this.pending !== undefined) return;
+    if (this.signal !== undefined && this.signal.aborted) throw this.cancelled();
+    this.invoke(entry);
+    if (this.pending !== undefined) this.#index = entry.pos + 1;
   }
 
   /** The error of a run its caller cancelled, naming the plugin that ran last. */
@@ -104,119 +171,117 @@ export class Run {
 
   /** Calls one plugin; a promise result becomes the pending step. Throws when a failure must stop the run. */
   invoke(entry: ChainEntry): void {
-    const core = this.core;
-    const t0 = core.tracing ? core.started(entry, this.spec.name) : 0;
-    const ctx = entry.ctx;
+    const spec = this.spec;
+    const fresh = this.#fresh;
+    this.#fresh = false;
     this.current = entry;
+    const ctx = entry.ctx;
     let input = this.value;
+    let snapshot: unknown;
+    let call: HookCall | undefined;
     let result: unknown;
     try {
-      if (entry.failOpen) input = this.spec.copy(input);
-      result = this.spec.invoke(entry.fn, entry.target, ctx, input, this);
+      if (this.traced) call = new HookCall(spec.name, spec.kind, entry, fresh ? this.#clock : performance.now(), this.core, this.publish);
+      if (entry.failOpen) {
+        input = spec.copy(input);
+        if (spec.snapshot !== undefined) snapshot = spec.snapshot(input);
+      }
+      result = this.publish ? call!.invoke(spec, entry.fn, entry.target, ctx, input, this) : spec.invoke(entry.fn, entry.target, ctx, input, this);
     } catch (error) {
-      if (ctx.touched) entry.ctx = new CallContext(entry.name, this.spec.name);
-      this.fail(entry, error, t0);
+      if (ctx.touched) entry.ctx = new CallContext(entry.name, spec.name);
+      this.fail(entry, error, call, input, snapshot);
       return;
     }
     if (isThenable(result)) {
       // this call keeps its context (a timeout or cancel aborts its signal); later calls get a new one
-      entry.ctx = new CallContext(entry.name, this.spec.name);
+      entry.ctx = new CallContext(entry.name, spec.name);
       this.pending = result;
-      this.step = { entry, ctx, input, t0 };
+      this.#ctx = ctx;
+      this.#input = input;
+      this.#snapshot = snapshot;
+      this.#call = call;
+      const limit = entry.timeoutMs;
+      if (call !== undefined) {
+        call.wentAsync();
+        this.deadline = limit > 0 ? call.startedAt + limit : Infinity;
+      } else {
+        this.deadline = limit > 0 ? (fresh ? this.#clock : performance.now()) + limit : Infinity;
+      }
       return;
     }
-    if (ctx.touched) entry.ctx = new CallContext(entry.name, this.spec.name);
-    this.accept(entry, result, input, t0);
+    if (ctx.touched) entry.ctx = new CallContext(entry.name, spec.name);
+    this.accept(entry, result, input, call, snapshot);
   }
 
   /** Folds a plugin's result into the run (a bad result is that plugin's failure). */
-  accept(entry: ChainEntry, result: unknown, input: unknown, t0: number): void {
+  accept(entry: ChainEntry, result: unknown, input: unknown, call: HookCall | undefined, snapshot: unknown): void {
     try {
       this.spec.accept(this, result, input, entry);
     } catch (error) {
-      this.fail(entry, error, t0);
+      this.fail(entry, error, call, input, snapshot);
       return;
     }
-    if (t0) this.core.ended(entry, this.spec.name, t0);
+    if (call !== undefined) call.succeeded(result, this.#endTime());
   }
 
-  /** Reports a plugin failure; throws it when it must stop the run. */
-  fail(entry: ChainEntry, error: unknown, t0: number): void {
+  /** Reports a plugin failure and undoes what a fail-open plugin started; throws it when it must stop the run. */
+  fail(entry: ChainEntry, error: unknown, call: HookCall | undefined, input: unknown, snapshot: unknown): void {
     const hook = this.spec.name;
     const wrapped =
       error instanceof PluginHookError && error.plugin === entry.name && error.hook === hook
         ? error
         : new PluginHookError(entry.name, hook, error);
-    this.core.failed(entry, hook, wrapped, t0);
-    if (entry.failOpen) return;
+    if (call !== undefined) call.failed(wrapped, this.#endTime());
+    if (entry.failOpen) {
+      if (this.spec.restore !== undefined) this.spec.restore(this, input, snapshot, wrapped);
+      return;
+    }
     if (this.mode === "collect") {
       (this.errors ??= []).push(wrapped);
       return;
     }
     throw wrapped;
   }
-}
 
-/** The async step a run waits on. */
-interface PendingStep {
-  readonly entry: ChainEntry;
-  readonly ctx: CallContext;
-  readonly input: unknown;
-  readonly t0: number;
-}
+  /** Called by the watchdog, or when a step settles at or after its deadline: the step fails with a timeout. */
+  timeOut(): void {
+    const entry = this.current!;
+    const error = new PluginTimeoutError(entry.name, this.spec.name, entry.timeoutMs);
+    this.#ctx!.abort(error);
+    this.#newHandlers(); // what the step still delivers is ignored
+    this.#failStep(error);
+  }
 
-function aggregate(run: Run): AggregateError {
-  const errors = run.errors!;
-  return new AggregateError(
-    errors,
-    `${errors.length} plugin${errors.length === 1 ? "" : "s"} failed in ${run.spec.name}: ${errors.map((e) => e.message).join("; ")}`,
-  );
-}
+  #read(): number {
+    const t = performance.now();
+    this.#clock = t;
+    this.#fresh = true;
+    return t;
+  }
 
-/** Drives a run after its first async step: one `then` per async step, timeouts, cancellation. */
-class Continuation implements Watched {
-  readonly promise: Promise<unknown>;
-  stepSeq = 0;
-  seenStep = -1;
-  seenAt = 0;
-  /** Previous run in the watchdog's list. */
-  prev: Watched | undefined = undefined;
-  /** Next run in the watchdog's list. */
-  next: Watched | undefined = undefined;
-  #next = 0;
-  #settled = false;
-  #watched = false;
-  #resolve!: (value: unknown) => void;
-  #reject!: (error: unknown) => void;
-  #onAbort: (() => void) | undefined;
-  #onDone!: (result: unknown) => void;
-  #onFailed!: (error: unknown) => void;
+  /** The time a call ended: the reading just taken when the run took one since the plugin ran, else a new one. */
+  #endTime(): number {
+    return this.#fresh ? this.#clock : this.#read();
+  }
 
-  constructor(readonly run: Run) {
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+  /** Makes the promise the caller gets and drives the run from its first async step. */
+  #continue(): Promise<unknown> {
+    const promise = new Promise(executor);
+    this.#resolve = madeResolve;
+    this.#reject = madeReject;
     this.#newHandlers();
-    const signal = run.signal;
+    const signal = this.signal;
     if (signal) {
       if (signal.aborted) {
         this.#abort();
-        return;
+        return promise;
       }
       this.#onAbort = () => this.#abort();
       signal.addEventListener("abort", this.#onAbort, { once: true });
     }
-    if (run.pending !== undefined) this.#await();
+    if (this.pending !== undefined) this.#await();
     else this.#drain();
-  }
-
-  get stepTimeoutMs(): number {
-    return this.run.step?.entry.timeoutMs ?? 0;
-  }
-
-  get waiting(): boolean {
-    return this.run.pending !== undefined && !this.#settled;
+    return promise;
   }
 
   /**
@@ -224,45 +289,55 @@ class Continuation implements Watched {
    * may still settle later: a new pair is made then, and the old pair ignores what arrives.
    */
   #newHandlers(): void {
-    const seq = ++this.stepSeq;
+    const seq = ++this.#seq;
     this.#onDone = (result) => {
-      if (seq === this.stepSeq && !this.#settled) this.#stepDone(result);
+      if (seq === this.#seq && !this.#settled) this.#stepDone(result);
     };
     this.#onFailed = (error) => {
-      if (seq === this.stepSeq && !this.#settled) this.#stepFailed(error);
+      if (seq === this.#seq && !this.#settled) this.#stepFailed(error);
     };
   }
 
   #await(): void {
-    const run = this.run;
-    const limit = run.step!.entry.timeoutMs;
-    if (limit > 0 && (!this.#watched || limit < run.core.watchdog.shortestMs)) {
+    const limit = this.current!.timeoutMs;
+    const watchdog = this.core.watchdog;
+    if (limit > 0 && (!this.#watched || limit < watchdog.shortestMs)) {
       this.#watched = true;
-      run.core.watchdog.watch(this, limit);
+      watchdog.watch(this, limit);
     }
-    this.seenStep = -1;
-    run.pending!.then(this.#onDone, this.#onFailed);
+    this.pending!.then(this.#onDone, this.#onFailed);
   }
 
   #stepDone(result: unknown): void {
-    const run = this.run;
-    const step = run.step!;
-    run.pending = undefined;
+    // a result that arrives at or after the deadline is refused, even when the watchdog has not fired yet
+    if ((this.deadline !== Infinity || this.#call !== undefined) && this.#read() >= this.deadline) {
+      this.timeOut();
+      return;
+    }
+    this.pending = undefined;
+    this.deadline = Infinity;
     try {
-      run.accept(step.entry, result, step.input, step.t0);
-    } catch (error) {
-      this.#settle(error);
+      this.accept(this.current!, result, this.#input, this.#call, this.#snapshot);
+    } catch (stop) {
+      this.#settle(stop);
       return;
     }
     this.#drain();
   }
 
   #stepFailed(error: unknown): void {
-    const run = this.run;
-    const step = run.step!;
-    run.pending = undefined;
+    if ((this.deadline !== Infinity || this.#call !== undefined) && this.#read() >= this.deadline) {
+      this.timeOut();
+      return;
+    }
+    this.#failStep(error);
+  }
+
+  #failStep(error: unknown): void {
+    this.pending = undefined;
+    this.deadline = Infinity;
     try {
-      run.fail(step.entry, error, step.t0);
+      this.fail(this.current!, error, this.#call, this.#input, this.#snapshot);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -271,33 +346,30 @@ class Continuation implements Watched {
   }
 
   #drain(): void {
-    const run = this.run;
-    const queue = run.queue;
-    if (queue) {
-      while (this.#next < queue.length) {
-        const entry = queue[this.#next++]!;
-        if (!entry.enabled) continue;
-        try {
-          run.invoke(entry);
-        } catch (error) {
-          this.#settle(error);
-          return;
-        }
-        // The caller may have cancelled while that plugin ran: run no further plugin.
-        if (this.#settled) return;
-        if (run.pending !== undefined) {
-          this.#await();
-          return;
-        }
+    const list = this.#list;
+    while (this.#index < list.length) {
+      const entry = list[this.#index++]!;
+      if (!entry.enabled) continue;
+      try {
+        this.invoke(entry);
+      } catch (error) {
+        this.#settle(error);
+        return;
+      }
+      // The caller may have cancelled while that plugin ran: run no further plugin.
+      if (this.#settled) return;
+      if (this.pending !== undefined) {
+        this.#await();
+        return;
       }
     }
-    if (run.errors?.length) {
-      this.#settle(aggregate(run));
+    if (this.errors?.length) {
+      this.#settle(aggregate(this));
       return;
     }
     let value: unknown;
     try {
-      value = run.spec.result(run);
+      value = this.spec.result(this);
     } catch (error) {
       this.#settle(error);
       return;
@@ -305,29 +377,23 @@ class Continuation implements Watched {
     this.#settle(undefined, value, true);
   }
 
-  /** Called by the watchdog when the current async step has exceeded its limit: the step fails with a timeout. */
-  timeOut(): void {
-    const run = this.run;
-    const step = run.step!;
-    const error = new PluginTimeoutError(step.entry.name, run.spec.name, step.entry.timeoutMs);
-    step.ctx.abort(error);
-    this.#newHandlers();
-    this.#stepFailed(error);
-  }
-
   #abort(): void {
-    const run = this.run;
-    if (run.pending !== undefined) run.step!.ctx.abort(run.signal!.reason);
+    const error = this.cancelled();
+    if (this.pending !== undefined) {
+      this.#ctx!.abort(this.signal!.reason);
+      if (this.#call !== undefined && error instanceof PluginHookError) this.#call.failed(error, this.#endTime());
+    }
     this.#newHandlers();
-    run.pending = undefined;
-    this.#settle(run.cancelled());
+    this.pending = undefined;
+    this.deadline = Infinity;
+    this.#settle(error);
   }
 
   #settle(error: unknown, value?: unknown, ok = false): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (this.#watched) this.run.core.watchdog.unwatch(this);
-    if (this.#onAbort) this.run.signal!.removeEventListener("abort", this.#onAbort);
+    if (this.#watched) this.core.watchdog.unwatch(this);
+    if (this.#onAbort) this.signal!.removeEventListener("abort", this.#onAbort);
     if (ok) this.#resolve(value);
     else this.#reject(error);
   }

@@ -25,6 +25,11 @@ export class StreamComposer {
     this.#streams.push(stream);
   }
 
+  /** Makes the result stream error with `error` (a fail-open plugin failed after it had read bytes of the body). */
+  poison(error: Error): void {
+    this.#fail(error);
+  }
+
   #fail(error: Error): void {
     this.#error ??= error;
     if (this.#out && !this.#out.destroyed) this.#out.destroy(error);
@@ -33,7 +38,7 @@ export class StreamComposer {
   /** The stream the host reads: the body itself when no plugin replaced it. */
   result(): Readable {
     const last = this.#streams.at(-1);
-    if (!last) return this.body;
+    if (!last && !this.#error) return this.body;
     const out = new PassThrough();
     this.#out = out;
     out.on("close", () => {
@@ -41,7 +46,7 @@ export class StreamComposer {
       for (const stream of this.#streams) stream.destroy();
     });
     if (this.#error) out.destroy(this.#error);
-    else last.pipe(out);
+    else last!.pipe(out);
     return out;
   }
 }

@@ -1,60 +1,75 @@
 /**
- * Enforces per-plugin time limits on async hook calls with one shared timer and no clock read per call.
+ * Fires the time limits of pending async steps with one shared timer per host.
  *
- * A run's pending step is first seen by a tick at time `seenAt` (after the step began); it times out at a
- * later tick when the same step is still pending and `now - seenAt >= limit`. Steps therefore never time out
- * early, and at most two tick intervals late; the interval is a sixteenth of the smallest limit in use.
- * Runs are kept in an intrusive doubly linked list: adding and removing one costs a few pointer writes.
+ * Each step carries its own deadline, counted from when its plugin was called, so a tick only compares. A tick
+ * runs every sixteenth of the smallest limit in use (between 1 ms and 1 s): a step times out at most one interval
+ * after its deadline, unless the event loop itself is blocked (then the run's own settle-time check still refuses
+ * a late result). Runs are kept in an intrusive doubly linked list: adding and removing one costs a few pointer
+ * writes. The timer keeps the process alive only while some run is watched: it is unref'd as soon as the list
+ * is empty, and stops at its next tick.
  */
 
 /** What the watchdog needs from a run. */
 export interface Watched {
-  /** Changes whenever the run moves to another async step. */
-  readonly stepSeq: number;
-  /** The current step's time limit in ms (0: none). */
-  readonly stepTimeoutMs: number;
-  /** Whether the run waits on an async step. */
-  readonly waiting: boolean;
-  /** The step seen by the last tick (-1: not seen yet). */
-  seenStep: number;
-  /** When that tick saw it. */
-  seenAt: number;
+  /** When the pending step's limit runs out (performance.now() time); Infinity: no limit or no pending step. */
+  readonly deadline: number;
   /** Previous run in the list. */
   prev: Watched | undefined;
   /** Next run in the list. */
   next: Watched | undefined;
-  /** Called when the current step has exceeded its limit. */
+  /** Called when the pending step has reached its deadline. */
   timeOut(): void;
 }
 
 const MIN_INTERVAL_MS = 1;
 const MAX_INTERVAL_MS = 1000;
 
+/** Tick interval for a limit: a sixteenth of it, between 1 ms and 1 s. */
+export function tickIntervalMs(limitMs: number): number {
+  return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.floor(limitMs / 16)));
+}
+
 /** Shared timer that times out the async steps of in-flight runs. */
 export class Watchdog {
   #head: Watched | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #refed = false;
   #interval = Infinity;
   #shortest = Infinity;
 
-  /** The smallest limit being watched (a run re-registers only for a smaller one). */
+  /** The smallest limit being watched (a run registers again only for a smaller one). */
   get shortestMs(): number {
     return this.#shortest;
   }
 
-  /** Starts watching `run` (again), whose current step has the limit `timeoutMs` (> 0). */
+  /** Whether the watchdog's timer currently keeps the process alive. */
+  get keepsAlive(): boolean {
+    return this.#timer !== undefined && this.#refed;
+  }
+
+  /** Starts watching `run` (if it is not watched yet) whose pending step has the limit `timeoutMs` (> 0). */
   watch(run: Watched, timeoutMs: number): void {
     if (run.prev === undefined && this.#head !== run) {
       run.next = this.#head;
       if (this.#head) this.#head.prev = run;
+      else if (this.#timer && !this.#refed) {
+        this.#timer.ref();
+        this.#refed = true;
+      }
       this.#head = run;
     }
-    if (timeoutMs < this.#shortest) this.#shortest = timeoutMs;
-    const interval = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.floor(timeoutMs / 16)));
-    if (interval < this.#interval) {
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#interval = interval;
-      this.#timer = setTimeout(this.#tick, interval);
+    if (timeoutMs < this.#shortest) {
+      this.#shortest = timeoutMs;
+      const interval = tickIntervalMs(timeoutMs);
+      if (interval < this.#interval) {
+        if (this.#timer) clearTimeout(this.#timer);
+        this.#interval = interval;
+        this.#timer = undefined;
+      }
+    }
+    if (!this.#timer) {
+      this.#timer = setTimeout(this.#tick, this.#interval);
+      this.#refed = true;
     }
   }
 
@@ -65,6 +80,11 @@ export class Watchdog {
     else return;
     if (run.next) run.next.prev = run.prev;
     run.prev = run.next = undefined;
+    if (!this.#head && this.#timer) {
+      // nothing is pending: let the process exit; the next tick stops the timer
+      this.#timer.unref();
+      this.#refed = false;
+    }
   }
 
   #tick = (): void => {
@@ -72,18 +92,13 @@ export class Watchdog {
     const now = performance.now();
     for (let run = this.#head; run; ) {
       const next = run.next; // timeOut() may unwatch run
-      if (run.waiting && run.stepTimeoutMs > 0) {
-        if (run.seenStep !== run.stepSeq) {
-          run.seenStep = run.stepSeq;
-          run.seenAt = now;
-        } else if (now - run.seenAt >= run.stepTimeoutMs) {
-          run.timeOut();
-        }
-      }
+      if (now >= run.deadline) run.timeOut();
       run = next;
     }
-    if (this.#head) this.#timer = setTimeout(this.#tick, this.#interval);
-    else {
+    if (this.#head) {
+      this.#timer = setTimeout(this.#tick, this.#interval);
+      this.#refed = true;
+    } else {
       this.#interval = Infinity;
       this.#shortest = Infinity;
     }

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "./atomicWrite.js";
 import { withLock, type LockOptions } from "./lockFile.js";
+import { shareInstanceof } from "../errors.js";
 
 /** What the state file holds. */
 export interface PluginState {
@@ -24,6 +25,7 @@ export class PluginStateError extends Error {
     this.path = path;
   }
 }
+shareInstanceof(PluginStateError, "PluginStateError");
 
 /** The file format version written in the state file. */
 export const pluginStateFormat = 1;

@@ -77,7 +77,7 @@ describe("npm run build -- --add-plugin", () => {
     await writePlugin(extra, "marker", containerPlugin("buildmarker"));
     const out = join(extra, "dist");
     const before = await Promise.all(["examples/minid/hookplugins.json", "examples/minid/src/plugins.generated.ts"].map((f) => readFile(join(repoRoot, f), "utf8")));
-    const result = await run("npm", ["run", "build", "--", `--add-plugin=${join(extra, "marker")}`, `--out-dir=${out}`, "--no-dts"], repoRoot);
+    const result = await run("npm", ["run", "build", "--", `--add-plugin=${join(extra, "marker")}`, `--out-dir=${join(out, "lib")}`, `--examples-out-dir=${out}`, "--no-dts"], repoRoot);
     expect(result.code, result.stderr).toBe(0);
     expect(await readFile(join(out, "minid/main.js"), "utf8")).toContain("PLUGIN_BUILDMARKER=1");
     const after = await Promise.all(["examples/minid/hookplugins.json", "examples/minid/src/plugins.generated.ts"].map((f) => readFile(join(repoRoot, f), "utf8")));

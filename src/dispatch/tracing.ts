@@ -1,0 +1,140 @@
+/**
+ * The single point of measurement of a plugin hook call: it publishes on the `hookplugins:hook` TracingChannel
+ * of node:diagnostics_channel and emits the host's hookStart/hookEnd/hookError events. A run creates one
+ * HookCall per plugin call only while a host event listener or a channel subscriber exists.
+ */
+import { tracingChannel, type TracingChannel } from "node:diagnostics_channel";
+import type { PluginHookError } from "../errors.js";
+import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
+import type { FailPolicy, PluginType } from "../plugins/interfaces.js";
+import type { ChainEntry, HookFunction } from "./chainEntry.js";
+import type { CallContext } from "./hookContext.js";
+import type { Run } from "./run.js";
+import type { HostCore } from "./hostCore.js";
+
+/** The name of the TracingChannel every hook call is published on (channels `tracing:hookplugins:hook:start`, ...). */
+export const hookTracingChannelName = "hookplugins:hook";
+
+/** The message of one plugin hook call, the same object on every channel of the call. */
+export interface HookTraceMessage {
+  /** Plugin name. */
+  readonly plugin: string;
+  /** Hook point, e.g. "ContainerPlugin.preCreate". */
+  readonly hook: HookName;
+  /** The plugin interface of the hook point. */
+  readonly pluginType: PluginType;
+  /** How the host runs the hook point: waterfall, series, collect, stream, lifecycle. */
+  readonly kind: DispatchKind;
+  /** The plugin's failure policy. */
+  readonly failPolicy: FailPolicy;
+  /** The call's time limit in ms (0: none). */
+  readonly timeoutMs: number;
+  /** What the plugin returned or resolved with (set before `end` for a sync call, before `asyncStart` for an async one). */
+  result: unknown;
+  /** The failure, naming plugin and hook (set before `error` is published). */
+  error: PluginHookError | undefined;
+}
+
+/** The hookplugins TracingChannel (`diagnostics_channel.tracingChannel("hookplugins:hook")`). */
+export const hookTracingChannel: TracingChannel<unknown, HookTraceMessage> = tracingChannel<unknown, HookTraceMessage>(hookTracingChannelName);
+
+const tc = hookTracingChannel;
+
+/** Whether anything subscribes to the hookplugins TracingChannel (checked once per host call). */
+export const channelActive: () => boolean =
+  typeof (tc as { hasSubscribers?: unknown }).hasSubscribers === "boolean"
+    ? () => tc.hasSubscribers
+    : () => tc.start.hasSubscribers || tc.end.hasSubscribers || tc.asyncStart.hasSubscribers || tc.asyncEnd.hasSubscribers || tc.error.hasSubscribers;
+
+/** Whether stores are bound to `channel` (Node keeps them in `_stores`; when it cannot be read, assume so). */
+function hasStores(channel: object): boolean {
+  const stores = (channel as { _stores?: { size?: unknown } })._stores;
+  return !(stores === undefined || stores.size === 0);
+}
+
+/** How a hook point calls a plugin (HookSpec.invoke). */
+interface InvokeSpec {
+  invoke(fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown;
+}
+
+/** One traced plugin call. */
+export class HookCall implements HookTraceMessage {
+  result: unknown = undefined;
+  error: PluginHookError | undefined = undefined;
+  readonly plugin: string;
+  readonly pluginType: PluginType;
+  readonly failPolicy: FailPolicy;
+  readonly timeoutMs: number;
+  readonly #core: HostCore;
+  readonly #publish: boolean;
+  #async = false;
+
+  /** Begins the call of `entry` at time `startedAt` (ms); `publish`: whether the channel has subscribers. */
+  constructor(
+    readonly hook: HookName,
+    readonly kind: DispatchKind,
+    entry: ChainEntry,
+    readonly startedAt: number,
+    core: HostCore,
+    publish: boolean,
+  ) {
+    this.#core = core;
+    this.#publish = publish;
+    this.plugin = entry.name;
+    this.pluginType = entry.plugin.type;
+    this.failPolicy = entry.failOpen ? "fail-open" : "fail-closed";
+    this.timeoutMs = entry.timeoutMs;
+    if (core.onStart) core.events.emit("hookStart", { plugin: this.plugin, hook: this.hook });
+  }
+
+  /** Publishes `start` and calls the plugin inside the stores bound to the start channel (subscribed runs only). */
+  invoke(spec: InvokeSpec, fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown {
+    const start = tc.start;
+    if (!hasStores(start)) {
+      // what runStores does when no store is bound, without its closures
+      start.publish(this);
+      return spec.invoke(fn, target, ctx, input, run);
+    }
+    return start.runStores(this, spec.invoke, spec, fn, target, ctx, input, run);
+  }
+
+  /** The plugin returned a promise: its synchronous part is over. */
+  wentAsync(): void {
+    this.#async = true;
+    if (this.#publish) tc.end.publish(this);
+  }
+
+  /** The call succeeded with `result` (checked and folded into the run) at time `now`. */
+  succeeded(result: unknown, now: number): void {
+    this.result = result;
+    if (this.#publish) this.#finish();
+    if (this.#core.onEnd) this.#core.events.emit("hookEnd", { plugin: this.plugin, hook: this.hook, durationMs: now - this.startedAt });
+  }
+
+  /** The call failed with `error` at time `now`. */
+  failed(error: PluginHookError, now: number): void {
+    this.error = error;
+    if (this.#publish) {
+      tc.error.publish(this);
+      this.#finish();
+    }
+    if (this.#core.onError) {
+      this.#core.events.emit("hookError", {
+        plugin: this.plugin,
+        hook: this.hook,
+        error,
+        failPolicy: this.failPolicy,
+        durationMs: now - this.startedAt,
+      });
+    }
+  }
+
+  #finish(): void {
+    if (this.#async) {
+      tc.asyncStart.publish(this);
+      tc.asyncEnd.publish(this);
+    } else {
+      tc.end.publish(this);
+    }
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The packed tarball as a new user gets it: what it holds, publint and arethetypeswrong, the install weight, and a
+ * hook run from fresh ESM, CommonJS and TypeScript (node16 and bundler resolution) projects, and the CLI without
+ * esbuild. One build, one pack and one install for the whole file (about half a minute).
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot, run } from "../cli/helpers.js";
+import { folderBytes, packAndInstall, type PackedPackage } from "./packedPackage.js";
+
+let pkg: PackedPackage;
+
+beforeAll(async () => {
+  pkg = await packAndInstall();
+}, 240_000);
+
+afterAll(async () => {
+  await pkg?.remove();
+});
+
+const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
+const tsc = join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+
+/** Writes `files` (path to content) under `dir`. */
+async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(dir, path, ".."), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+}
+
+/** A host that registers one ContainerPlugin adding a label, runs preCreate, and prints the labels. */
+const hostBody = `
+const registry = createRegistry();
+registry.registerContainerPlugin({ name: "labeler", preCreate(_ctx, config) { return { ...config, Labels: { ...config.Labels, by: "labeler" } }; } });
+const host = createHost({ registry });
+const seen = [];
+host.events.on("hookEnd", (event) => { seen.push(event.plugin + " " + event.hook); });
+const config = await host.container.preCreate({ Image: "busybox" });
+console.log(JSON.stringify({ labels: config.Labels, seen }));
+`;
+
+const expectedRun = { labels: { by: "labeler" }, seen: ["labeler ContainerPlugin.preCreate"] };
+
+/** The TypeScript consumer's code: the hook run, plus compile-time checks of the shipped types. */
+const typedHost = `import { createHost, createRegistry, PluginHookError, type HookEndEvent, type HookErrorEvent, type HookName, type HookStartEvent, type HostEvents } from "hookplugins";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(_proof?: T): void {}
+
+// The event payloads, written out as the README documents them: the .d.ts (with typed-emitter inlined) must agree.
+assertType<Equal<HookStartEvent, { readonly plugin: string; readonly hook: HookName }>>();
+assertType<Equal<HookEndEvent, { readonly plugin: string; readonly hook: HookName; readonly durationMs: number }>>();
+assertType<Equal<HookErrorEvent["error"], PluginHookError>>();
+assertType<Equal<HookErrorEvent["durationMs"], number | undefined>>();
+assertType<Equal<HostEvents["hookEnd"], (event: HookEndEvent) => void>>();
+
+const registry = createRegistry();
+registry.registerContainerPlugin({ name: "labeler", preCreate(_ctx, config) { return { ...config, Labels: { ...config.Labels, by: "labeler" } }; } });
+const host = createHost({ registry });
+type OnHookEnd = Parameters<typeof host.events.on<"hookEnd">>[1];
+assertType<Equal<Parameters<OnHookEnd>[0], HookEndEvent>>();
+assertType<Equal<Parameters<typeof host.events.emit<"hookError">>, [event: "hookError", event: HookErrorEvent]>>();
+// @ts-expect-error not an event of a host
+host.events.on("hookFinish", () => {});
+// @ts-expect-error a hookEnd payload needs durationMs
+host.events.emit("hookEnd", { plugin: "p", hook: "ContainerPlugin.preCreate" });
+// @ts-expect-error Image is required
+void host.container.preCreate({});
+
+const seen: string[] = [];
+host.events.on("hookEnd", (event) => { seen.push(event.plugin + " " + event.hook); });
+const config = await host.container.preCreate({ Image: "busybox" });
+console.log(JSON.stringify({ labels: config.Labels, seen }));
+`;
+
+function tsconfig(compilerOptions: Record<string, unknown>): string {
+  return JSON.stringify({
+    compilerOptions: {
+      target: "ES2022",
+      strict: true,
+      outDir: "out",
+      rootDir: "src",
+      skipLibCheck: false,
+      typeRoots: [join(repoRoot, "node_modules", "@types")],
+      types: ["node"],
+      ...compilerOptions,
+    },
+    include: ["src"],
+  });
+}
+
+describe("the packed tarball", () => {
+  it("holds the library, its types, LICENSE, NOTICE and CHANGELOG.md, and no example bundle", () => {
+    for (const file of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/esbuild.js", "dist/esbuild.cjs", "dist/cli.js", "esbuild.d.ts", "LICENSE", "NOTICE", "CHANGELOG.md", "README.md"]) {
+      expect(pkg.files).toContain(file);
+    }
+    expect(pkg.files.filter((f) => f.includes("minid") || f.startsWith("dist-examples"))).toEqual([]);
+  });
+
+  it("passes publint", async () => {
+    const result = await run(process.execPath, [bin("publint"), "--strict", pkg.stage], repoRoot);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(/Errors:|Warnings:/);
+  }, 60_000);
+
+  it("passes arethetypeswrong in every resolution mode", async () => {
+    const result = await run(process.execPath, [bin("attw"), pkg.tarball, "--format", "json"], repoRoot);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { analysis: { problems: unknown[] } };
+    expect(report.analysis.problems).toEqual([]);
+  }, 60_000);
+
+  it("installs alone in at most 2 MB of node_modules: hookplugins and tapable, nothing else", async () => {
+    const modules = join(pkg.consumers, "node_modules");
+    const bytes = await folderBytes(modules);
+    console.log(`node_modules of a tarball-only install: ${bytes} bytes; tarball ${(await readFile(pkg.tarball)).length} bytes`);
+    expect(bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+    const lock = JSON.parse(await readFile(join(modules, ".package-lock.json"), "utf8")) as { packages: Record<string, unknown> };
+    expect(Object.keys(lock.packages).sort()).toEqual(["node_modules/hookplugins", "node_modules/tapable"]);
+  });
+
+  it("brings no package with an install script", async () => {
+    const lock = JSON.parse(await readFile(join(pkg.consumers, "node_modules", ".package-lock.json"), "utf8")) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    for (const name of Object.keys(lock.packages)) {
+      const manifest = JSON.parse(await readFile(join(pkg.consumers, name, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+      expect({ name, hasInstallScript: lock.packages[name]!.hasInstallScript ?? false }).toEqual({ name, hasInstallScript: false });
+      expect(Object.keys(manifest.scripts ?? {}).filter((s) => ["preinstall", "install", "postinstall", "prepare"].includes(s))).toEqual([]);
+    }
+  });
+
+  it("runs a hook from an ES module project, and loads hookplugins/esbuild without esbuild installed", async () => {
+    const dir = join(pkg.consumers, "esm");
+    await writeFiles(dir, {
+      "package.json": JSON.stringify({ name: "esm-consumer", private: true, type: "module" }),
+      "main.js": `import { createHost, createRegistry } from "hookplugins";\nimport { hookpluginsEsbuildPlugin } from "hookplugins/esbuild";\nif (typeof hookpluginsEsbuildPlugin !== "function") throw new Error("no esbuild plugin");\n${hostBody}`,
+    });
+    const result = await run(process.execPath, ["main.js"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(expectedRun);
+  });
+
+  it("runs a hook from a CommonJS project", async () => {
+    const dir = join(pkg.consumers, "cjs");
+    await writeFiles(dir, {
+      "package.json": JSON.stringify({ name: "cjs-consumer", private: true, type: "commonjs" }),
+      "main.js": `const { createHost, createRegistry } = require("hookplugins");\nconst { hookpluginsEsbuildPlugin } = require("hookplugins/esbuild");\nif (typeof hookpluginsEsbuildPlugin !== "function") throw new Error("no esbuild plugin");\n(async () => {${hostBody}})().catch((e) => { console.error(e); process.exit(1); });`,
+    });
+    const result = await run(process.execPath, ["main.js"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(expectedRun);
+  });
+
+  for (const [mode, compilerOptions] of [
+    ["node16", { module: "node16", moduleResolution: "node16" }],
+    ["bundler", { module: "esnext", moduleResolution: "bundler" }],
+  ] as const) {
+    it(`type-checks and runs a hook from a TypeScript project with moduleResolution ${mode}, with the event types unchanged`, async () => {
+      const dir = join(pkg.consumers, `ts-${mode}`);
+      await writeFiles(dir, {
+        "package.json": JSON.stringify({ name: `ts-${mode}-consumer`, private: true, type: "module" }),
+        "tsconfig.json": tsconfig(compilerOptions),
+        "src/main.ts": typedHost,
+      });
+      const compiled = await run(process.execPath, [tsc, "-p", "."], dir);
+      expect(compiled.code, compiled.stdout + compiled.stderr).toBe(0);
+      const result = await run(process.execPath, ["out/main.js"], dir);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual(expectedRun);
+    }, 60_000);
+  }
+});
+
+describe("the installed CLI without esbuild", () => {
+  const plugin = {
+    "plugins/labeler/package.json": JSON.stringify({
+      name: "labeler",
+      private: true,
+      type: "module",
+      hookplugin: { name: "labeler", version: "1.0.0", engines: { hookplugins: ">=0.1.0" } },
+    }),
+    "plugins/labeler/index.js": `import { registerContainerPlugin } from "hookplugins";\nregisterContainerPlugin({ name: "labeler", priority: 7, preCreate() {} });\n`,
+    "plugins/typed/package.json": JSON.stringify({
+      name: "typed",
+      private: true,
+      type: "module",
+      hookplugin: { name: "typed", version: "1.0.0", engines: { hookplugins: ">=0.1.0" } },
+    }),
+    "plugins/typed/index.ts": `import { registerContainerPlugin } from "hookplugins";\nregisterContainerPlugin({ name: "typed", preCreate(): void {} });\n`,
+  };
+  const manifest = `${JSON.stringify({ plugins: [], generated: false }, null, 2)}\n`;
+
+  async function project(name: string): Promise<string> {
+    const dir = join(pkg.consumers, name);
+    await writeFiles(dir, { "hookplugins.json": manifest, ...plugin });
+    return dir;
+  }
+  const cli = (cwd: string, ...args: string[]) => run(process.execPath, [join(pkg.consumers, "node_modules", "hookplugins", "dist", "cli.js"), ...args], cwd);
+
+  it("is really without esbuild in this install", () => {
+    expect(existsSync(join(pkg.consumers, "node_modules", "esbuild"))).toBe(false);
+  });
+
+  it("lists plugins and prints its version", async () => {
+    const dir = await project("cli-list");
+    const listed = await cli(dir, "plugin", "list");
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain("There are no plugins installed.");
+    expect((await cli(dir, "--version")).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("adds, inspects and explains a JavaScript plugin, importing it without bundling", async () => {
+    const dir = await project("cli-js");
+    const added = await cli(dir, "module", "--add-plugin", "./plugins/labeler");
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, "hookplugins.json"), "utf8")).plugins).toEqual(["./plugins/labeler"]);
+    const inspected = await cli(dir, "plugin", "inspect", "labeler");
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(inspected.stdout).toMatch(/ContainerPlugin/);
+    const explained = await cli(dir, "explain", "preCreate");
+    expect(explained.code, explained.stderr).toBe(0);
+    expect(explained.stdout).toMatch(/7\s+labeler\s+enabled/);
+  });
+
+  for (const args of [
+    ["plugin", "compile", "plugins/labeler"],
+    ["module", "--add-plugin", "./plugins/typed"],
+    ["plugin", "inspect", "./plugins/typed"],
+  ]) {
+    it(`exits 1 from \`${args.join(" ")}\` saying to run \`npm install -D esbuild\`, and changes nothing`, async () => {
+      const dir = await project(`cli-${args[0]}`);
+      const result = await cli(dir, ...args);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("npm install -D esbuild");
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(await readFile(join(dir, "hookplugins.json"), "utf8")).toBe(manifest);
+      expect(existsSync(join(dir, "labeler.hookplugin.js"))).toBe(false);
+    });
+  }
+});

@@ -60,11 +60,3 @@ export {
 export type { PluginState } from "./state/index.js";
 export type { PluginManifest } from "./build/pluginManifest.js";
 export type { ProjectManifest } from "./build/projectManifest.js";
-export {
-  createDockerBridge,
-  DockerBridgeError,
-  dockerPluginSocketDir,
-  VolumeStore,
-  VolumeStoreError,
-} from "./docker/index.js";
-export type { AuthzReply, AuthzRequest, AuthzStats, DockerBridge, DockerBridgeOptions, OnChange, VolumeInfo, VolumeRecord } from "./docker/index.js";

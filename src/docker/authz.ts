@@ -2,11 +2,7 @@
  * Docker's authorization plugin API (AuthZPlugin.AuthZReq, AuthZPlugin.AuthZRes) on top of a hookplugins host:
  * container and volume create requests run through the host's preCreate and preVolumeCreate as admission checks.
  */
-import { copyData } from "../audit/leafDiff.js";
-import type { AuditEntry } from "../audit/auditedSpec.js";
-import type { Host } from "../dispatch/host.js";
-import { PluginHookError } from "../errors.js";
-import type { ContainerCreateConfig, VolumeCreateConfig } from "../domain/index.js";
+import { PluginHookError, type AuditEntry, type ContainerCreateConfig, type Host, type VolumeCreateConfig } from "hookplugins";
 import { attributeChanges, describeChanges, type AttributedChange } from "./changeReport.js";
 
 /** What the bridge does when plugins would change a request (dockerd cannot apply a changed body). */
@@ -112,7 +108,8 @@ export function createAuthzHandlers(options: AuthzOptions): { handlers: Record<s
 
   async function check(checked: Checked, signal: AbortSignal): Promise<AttributedChange[]> {
     const audit: AuditEntry[] = [];
-    const original = copyData(checked.config);
+    // a decoded JSON body: structuredClone copies it exactly
+    const original: unknown = structuredClone(checked.config);
     const final: unknown =
       checked.kind === "container"
         ? await options.host.container.preCreate(checked.config, { audit, signal })

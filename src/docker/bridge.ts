@@ -5,8 +5,8 @@
 import { mkdir } from "node:fs/promises";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
-import type { Host } from "../dispatch/host.js";
-import { listenV1Plugin, type V1Handler, type V1PluginServer } from "../external/v1Server.js";
+import type { Host } from "hookplugins";
+import { listenV1Plugin, type V1Handler, type V1PluginServer } from "hookplugins/external";
 import { createAuthzHandlers, type AuthzStats, type OnChange } from "./authz.js";
 import { createVolumeDriverHandlers } from "./volumeDriver.js";
 import { VolumeStore } from "./volumeStore.js";

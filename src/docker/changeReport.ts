@@ -2,8 +2,7 @@
  * What the bridge says when plugins would change a request Docker cannot take back changed: the net leaf changes
  * between the request and the plugins' result, each with the plugins that changed it (from the run's audit).
  */
-import type { AuditEntry } from "../audit/auditedSpec.js";
-import { diffLeaves } from "../audit/leafDiff.js";
+import { diffLeaves, type AuditEntry } from "hookplugins";
 
 /** One field the plugins changed, and who changed it. */
 export interface AttributedChange {

@@ -1,5 +1,7 @@
 /**
- * Docker Engine integration: the bridge that serves a host's plugins as Docker's authorization plugin and volume driver.
+ * hookplugins/docker: the bridge that serves a host's plugins to Docker Engine as its authorization plugin and volume
+ * driver, and the volume driver's state. It imports the library as "hookplugins" (and "hookplugins/external"), so the
+ * subpath holds only the bridge's own code and types.
  */
 export { createDockerBridge, DockerBridgeError, dockerPluginSocketDir } from "./bridge.js";
 export type { DockerBridge, DockerBridgeOptions } from "./bridge.js";

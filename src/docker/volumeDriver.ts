@@ -3,9 +3,7 @@
  * (a plugin may reject the volume or change its options), the rest keeps the volumes' directories and mount counts.
  * Failures are answered as `{"Err": ...}` with status 200, which dockerd reports as `<op> <volume>: <Err>`.
  */
-import type { Host } from "../dispatch/host.js";
-import type { VolumeCreateConfig } from "../domain/index.js";
-import { PluginHookError } from "../errors.js";
+import { PluginHookError, type Host, type VolumeCreateConfig } from "hookplugins";
 import { VolumeStore, VolumeStoreError } from "./volumeStore.js";
 
 /** What the volume driver handlers need. */

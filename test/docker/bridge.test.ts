@@ -6,16 +6,8 @@ import { existsSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createDockerBridge,
-  createHost,
-  createRegistry,
-  DockerBridgeError,
-  type ContainerCreateConfig,
-  type DockerBridge,
-  type DockerBridgeOptions,
-  type PluginRegistry,
-} from "hookplugins";
+import { createHost, createRegistry, type ContainerCreateConfig, type PluginRegistry } from "hookplugins";
+import { createDockerBridge, DockerBridgeError, type DockerBridge, type DockerBridgeOptions } from "hookplugins/docker";
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import { envLimitsPlugin } from "../../hookplugins/envlimits/index.js";
 import { createPolicyPlugins } from "../../hookplugins/policy/index.js";

@@ -22,7 +22,7 @@ export interface PackedPackage {
 }
 
 /** The files `npm pack` puts in the package besides dist/. */
-const packageFiles = ["package.json", "README.md", "LICENSE", "NOTICE", "CHANGELOG.md", "esbuild.d.ts"];
+const packageFiles = ["package.json", "README.md", "LICENSE", "NOTICE", "CHANGELOG.md", "esbuild.d.ts", "external.d.ts", "docker.d.ts"];
 
 function check(result: RunResult, what: string): RunResult {
   if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);

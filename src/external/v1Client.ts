@@ -196,7 +196,8 @@ export class V1Client {
   async call(call: string, body: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> {
     const payload = body === undefined ? "" : JSON.stringify(body);
     for (let attempt = 0; ; attempt++) {
-      const { req, response } = this.#send(call, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }, signal);
+      // the same headers as Docker's clients: Accept and Content-Length, no Content-Type
+      const { req, response } = this.#send(call, { "Content-Length": Buffer.byteLength(payload) }, signal);
       req.end(payload);
       let res: IncomingMessage;
       try {

@@ -28,9 +28,13 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   // (with commander's and semver's sources) would weigh more than everything else a project installs.
   const tools = { ...common, sourcemap: false, noExternal: bundled };
   const esbuildPlugin = { esbuild: "src/esbuild/index.ts" };
+  // hookplugins/external: external plugins' client, discovery and serve()
+  const external = { external: "src/external/index.ts" };
   const library: Options[] = [
     { ...common, entry: index, format: "esm", dts: dtsOf(index) },
     { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
+    { ...common, entry: external, format: "esm", dts: dtsOf(external) },
+    { ...common, entry: external, format: "cjs", shims: true, dts: dtsOf(external) },
     { ...tools, entry: esbuildPlugin, format: "esm", dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
     {

@@ -7,7 +7,10 @@ import { defineConfig } from "vitest/config";
 /** The test runner's settings. */
 export const config = defineConfig({
   resolve: {
-    alias: [{ find: /^hookplugins$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) }],
+    alias: [
+      { find: /^hookplugins$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+      { find: /^hookplugins\/external$/, replacement: fileURLToPath(new URL("./src/external/index.ts", import.meta.url)) },
+    ],
   },
   test: {
     include: ["test/**/*.test.ts"],

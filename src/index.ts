@@ -3,6 +3,7 @@
  */
 export type * from "./domain/index.js";
 export type { HookContext } from "./plugins/context.js";
+export type { PluginSource, PluginSourceKind } from "./plugins/source.js";
 export { hookMethods, hookPoints, pluginTypes } from "./plugins/hookPoints.js";
 export type { DispatchKind, HookMethod, HookName, HookPointInfo } from "./plugins/hookPoints.js";
 export type {
@@ -41,6 +42,7 @@ export type { CallOptions, ExplainEntry, Host, HostExplanation, HostOptions, Pre
 export type { HookEndEvent, HookErrorEvent, HookStartEvent, HostEventEmitter, HostEvents } from "./dispatch/hostCore.js";
 export { hookTracingChannel, hookTracingChannelName } from "./dispatch/tracing.js";
 export type { HookTraceMessage } from "./dispatch/tracing.js";
+export type { PluginHealthEvent, PluginLogEvent, PluginProcessEvent } from "./external/events.js";
 export { mergePrestartHooks } from "./dispatch/prestartHooks.js";
 export { toOciHooks } from "./oci/toOciHooks.js";
 export type { OciHook } from "./oci/toOciHooks.js";

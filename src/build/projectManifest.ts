@@ -21,6 +21,41 @@ export interface ProjectManifest {
   readonly stateFile: string;
   /** Where `plugin install <file>` copies compiled plugins, relative to the project root. */
   readonly installDir: string;
+  /** Where external plugins (own processes) are found; folders relative to the project root. */
+  readonly external?: ExternalSourcesManifest;
+}
+
+/** The `external` key of hookplugins.json: folders of plugin sockets, spec files and executables. */
+export interface ExternalSourcesManifest {
+  /** Folders holding `<name>.sock` or `<name>/<name>.sock`. */
+  readonly socketDirs?: readonly string[];
+  /** Folders holding `<name>.spec` or `<name>.json` spec files. */
+  readonly specDirs?: readonly string[];
+  /** Folders of executable plugins. */
+  readonly executableDirs?: readonly string[];
+  /** Whether spec files may point at tcp:// addresses. */
+  readonly allowTcp?: boolean;
+}
+
+function parseExternal(path: string, value: unknown): ExternalSourcesManifest | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProjectManifestError(`${path}: "external" must be an object like {"socketDirs": [...], "specDirs": [...], "executableDirs": [...], "allowTcp": false}`);
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!["socketDirs", "specDirs", "executableDirs", "allowTcp"].includes(key)) {
+      throw new ProjectManifestError(`${path}: "external.${key}" is not a known key (socketDirs, specDirs, executableDirs, allowTcp)`);
+    }
+  }
+  for (const key of ["socketDirs", "specDirs", "executableDirs"]) {
+    const dirs = record[key];
+    if (dirs !== undefined && (!Array.isArray(dirs) || !dirs.every((d) => typeof d === "string" && d !== ""))) {
+      throw new ProjectManifestError(`${path}: "external.${key}" must be an array of folder paths`);
+    }
+  }
+  if (record["allowTcp"] !== undefined && typeof record["allowTcp"] !== "boolean") throw new ProjectManifestError(`${path}: "external.allowTcp" must be true or false`);
+  return record as ExternalSourcesManifest;
 }
 
 /** Every key hookplugins.json may hold; any other key is an error (a typo would otherwise be ignored silently). */
@@ -106,7 +141,8 @@ function parseManifest(path: string, text: string): ProjectManifest {
   if (generated !== false && (typeof generated !== "string" || generated === "")) {
     throw new ProjectManifestError(`${path}: "generated" must be a non-empty path, or false for no generated module`);
   }
-  return { plugins, generated, stateFile: text_("stateFile"), installDir: text_("installDir") };
+  const external = parseExternal(path, record["external"]);
+  return { plugins, generated, stateFile: text_("stateFile"), installDir: text_("installDir"), ...(external && { external }) };
 }
 
 /** Reads the project at `root` (its hookplugins.json, or defaults when there is none). */
@@ -124,8 +160,8 @@ export async function readProject(root: string): Promise<Project> {
 
 /** Renders a manifest as the file's text (stable key order, two-space indent). */
 export function formatProjectManifest(manifest: ProjectManifest): string {
-  const { plugins, generated, stateFile, installDir } = manifest;
-  return `${JSON.stringify({ plugins, generated, stateFile, installDir }, null, 2)}\n`;
+  const { plugins, generated, stateFile, installDir, external } = manifest;
+  return `${JSON.stringify({ plugins, generated, stateFile, installDir, ...(external && { external }) }, null, 2)}\n`;
 }
 
 /** Writes the manifest atomically. */

@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { libraryVersion } from "../build/libraryInfo.js";
 import { explainCommand } from "./commands/explain.js";
+import { compileExecutableCommand, serveCommand } from "./commands/external.js";
 import { initCommand } from "./commands/init.js";
 import { moduleCommand } from "./commands/module.js";
 import {
@@ -94,8 +95,19 @@ function buildProgram(run: Runner): Command {
     .command("compile")
     .description("bundle a plugin folder into one self-contained JS file with its manifest embedded")
     .argument("<dir>", "plugin folder")
-    .addOption(new Option("-o, --out <file>", "output file (default: ./<name>.hookplugin.js)"))
-    .action((dir: string, options: { out?: string }, command: Command) => run(command, (ctx) => compileCommand(ctx, dir, options.out), "optional"));
+    .addOption(new Option("-o, --out <file>", "output file (default: ./<name>.hookplugin.js, or ./<name>.hookplugin.mjs with --executable)"))
+    .option("--executable", "make an OCM-style executable that answers `capabilities` and `serve --socket <path>` (library bundled in)")
+    .action((dir: string, options: { out?: string; executable?: boolean }, command: Command) =>
+      run(command, (ctx) => (options.executable ? compileExecutableCommand(ctx, dir, options.out) : compileCommand(ctx, dir, options.out)), "optional"),
+    );
+
+  program
+    .command("serve")
+    .description("serve one plugin in this process over Docker's v1 plugin protocol, until SIGTERM or Ctrl-C")
+    .argument("<plugin>", "plugin folder, package, or file made by `plugin compile`")
+    .option("--socket <path>", "UNIX socket to listen on (made mode 0600, removed on exit)")
+    .option("--port <n>", "TCP port on 127.0.0.1 to listen on instead")
+    .action((target: string, options: { socket?: string; port?: string }, command: Command) => run(command, (ctx) => serveCommand(ctx, target, options), "optional"));
 
   program
     .command("explain")

@@ -7,6 +7,8 @@ import type { DefaultHostTypes, HandlerSpec, HostTypes, PrestartHook } from "../
 import { defaultRegistry } from "../registry/defaultRegistry.js";
 import { disabledFromStateFile } from "../state/pluginState.js";
 import type { PluginRegistry } from "../registry/registry.js";
+import type { PluginSource } from "../plugins/source.js";
+import type { ExternalPlugins } from "../external/externalPlugins.js";
 import { buildChain, type Chain } from "./chain.js";
 import { DaemonLifecycle } from "./daemonLifecycle.js";
 import { hookSpecs } from "./hookSpecs.js";
@@ -36,6 +38,11 @@ export interface HostOptions<T extends HostTypes = DefaultHostTypes> {
   disabled?: Iterable<string>;
   /** A plugin state file (written by `hookplugins plugin disable`): the plugins it disables are skipped too. Missing: none disabled; unreadable or corrupt: createHost throws PluginStateError. */
   stateFile?: string;
+  /**
+   * External plugins loaded into this host's registry (loadExternalPlugins): their events (pluginLog, pluginHealth,
+   * pluginProcess) come out of host.events, and host.close() stops them.
+   */
+  external?: ExternalPlugins;
 }
 
 /** One plugin's place in host.explain(). */
@@ -46,6 +53,8 @@ export interface ExplainEntry {
   readonly priority: number;
   /** False when the host has disabled it: it keeps its place but is skipped. */
   readonly enabled: boolean;
+  /** Where an external plugin comes from (its socket, spec file or executable); absent for plugins compiled in. */
+  readonly source?: PluginSource;
 }
 
 /** host.explain(): every hook point with its plugins in the order the next call uses. */
@@ -108,8 +117,8 @@ export interface Host<T extends HostTypes = DefaultHostTypes> {
   disable(name: string): void;
   /** Whether the host runs plugin `name`. */
   isEnabled(name: string): boolean;
-  /** Stops listening to the registry (registered/unregistered events end). */
-  close(): void;
+  /** Stops listening to the registry (registered/unregistered events end); stops the external plugins' processes. */
+  close(): Promise<void>;
 }
 
 interface Slot {
@@ -125,7 +134,7 @@ class HostImpl {
   readonly timeoutMs: number;
   readonly disabled: Set<string>;
   readonly slots = new Map<HookName, Slot>();
-  readonly unsubscribe: () => void;
+  readonly unsubscribeRegistry: () => void;
   stateStamp = 0;
 
   constructor(options: HostOptions<HostTypes>) {
@@ -139,8 +148,25 @@ class HostImpl {
     for (const point of hookPoints) {
       this.slots.set(point.name, { point, chain: undefined, stamp: -1 });
     }
-    this.unsubscribe = this.registry.subscribe((change) => this.core.events.emit(change.kind, change.plugin));
+    this.unsubscribeRegistry = this.registry.subscribe((change) => this.core.events.emit(change.kind, change.plugin));
+    const external = options.external;
+    if (external && (external.registry as unknown) !== this.registry) {
+      throw new TypeError("createHost: options.external was loaded into another registry; load it into the host's registry (loadExternalPlugins(registry, ...)) and pass that registry");
+    }
+    const forwarded = (["pluginLog", "pluginHealth", "pluginProcess"] as const).map((name) => {
+      const listener = (event: never): void => void (this.core.events.emit as (n: string, e: unknown) => boolean)(name, event);
+      (external?.events as { on(n: string, l: unknown): unknown } | undefined)?.on(name, listener);
+      return () => (external?.events as { off(n: string, l: unknown): unknown } | undefined)?.off(name, listener);
+    });
+    this.unforward = () => {
+      for (const off of forwarded) off();
+    };
+    this.external = external;
   }
+
+  readonly external: ExternalPlugins | undefined;
+  /** Stops re-emitting the external plugins' events. */
+  readonly unforward: () => void;
 
   slot(name: HookName): Slot {
     return this.slots.get(name)!;
@@ -234,7 +260,12 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     explain() {
       const explanation = {} as HostExplanation;
       for (const point of hookPoints) {
-        explanation[point.name] = impl.chain(impl.slot(point.name)).entries.map((entry) => ({ plugin: entry.name, priority: entry.priority, enabled: entry.enabled }));
+        explanation[point.name] = impl.chain(impl.slot(point.name)).entries.map((entry) => ({
+          plugin: entry.name,
+          priority: entry.priority,
+          enabled: entry.enabled,
+          ...(entry.plugin.source && { source: entry.plugin.source }),
+        }));
       }
       return explanation;
     },
@@ -248,7 +279,12 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
       }
     },
     isEnabled: (name) => !impl.disabled.has(name),
-    close: () => impl.unsubscribe(),
+    close: async () => {
+      impl.unsubscribeRegistry();
+      // the external plugins' last events (their processes stopping) still reach host.events
+      await impl.external?.close();
+      impl.unforward();
+    },
   };
   return host as unknown as Host<T>;
 }

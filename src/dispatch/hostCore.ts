@@ -4,6 +4,7 @@
 import { EventEmitter } from "node:events";
 import type * as TypedEmitterModule from "typed-emitter";
 import type { PluginHookError } from "../errors.js";
+import type { ExternalPluginEvents } from "../external/events.js";
 import type { HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy } from "../plugins/interfaces.js";
 import type { RegisteredPlugin } from "../registry/registry.js";
@@ -45,7 +46,7 @@ export type HostEvents = {
   hookEnd: (event: HookEndEvent) => void;
   /** A plugin hook call failed. */
   hookError: (event: HookErrorEvent) => void;
-};
+} & ExternalPluginEvents;
 
 /** The typed event emitter of a host. */
 export type HostEventEmitter = TypedEmitterModule.default<HostEvents>;

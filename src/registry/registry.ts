@@ -4,6 +4,7 @@
 import { PluginRegistrationError } from "../errors.js";
 import type { HookName } from "../plugins/hookPoints.js";
 import type { DefaultHostTypes, FailPolicy, HostTypes, PluginsOf, PluginType } from "../plugins/interfaces.js";
+import { pluginSourceOf, type PluginSource } from "../plugins/source.js";
 import { validatePlugin } from "./validatePlugin.js";
 
 /** A plugin as the registry holds it. */
@@ -32,6 +33,8 @@ export interface RegisteredPlugin {
   readonly seq: number;
   /** The hook functions as they were at registration, by method name. */
   readonly methods: ReadonlyMap<string, (...args: never[]) => unknown>;
+  /** Where the plugin comes from, when the object declares it (external plugins do); undefined: compiled in. */
+  readonly source: PluginSource | undefined;
 }
 
 /** What changed in a registry. */
@@ -103,6 +106,7 @@ class Registry implements PluginRegistry<HostTypes> {
       author: meta.author,
       plugin: plugin as object,
       seq: ++this.#seq,
+      source: pluginSourceOf(plugin as object),
     };
     this.#plugins.push(entry);
     this.#changed({ kind: "registered", plugin: entry });

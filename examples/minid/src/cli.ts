@@ -1,5 +1,5 @@
 /**
- * minid's command line: --socket, --state-dir, --dry-run, --runc.
+ * minid's command line: --socket, --state-dir, --dry-run, --runc, and the external plugin folders.
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,12 @@ export interface MinidArgs {
   runc: string;
   /** Print usage and exit. */
   help: boolean;
+  /** Folders of external plugin sockets (`<name>.sock`, `<name>/<name>.sock`). */
+  pluginSocketDirs: string[];
+  /** Folders of external plugin spec files (`<name>.spec`, `<name>.json`). */
+  pluginSpecDirs: string[];
+  /** Folders of executable plugins. */
+  pluginExecDirs: string[];
 }
 
 /** Usage text. */
@@ -25,6 +31,9 @@ export const usage = `usage: minid [--socket PATH] [--state-dir DIR] [--dry-run]
   --state-dir DIR   where images, containers and volumes live (default: $TMPDIR/minid)
   --dry-run         never run runc: write OCI bundles and print what would run
   --runc PATH       runc binary (default: runc on PATH)
+  --plugin-socket-dir DIR  load external plugins from the sockets in DIR (repeatable)
+  --plugin-spec-dir DIR    load external plugins from the spec files in DIR (repeatable)
+  --plugin-exec-dir DIR    load executable plugins from DIR, started on first use (repeatable)
 Point the docker CLI at it with DOCKER_HOST=unix://<socket>.`;
 
 /** Parses `argv` (without node and script). */
@@ -37,6 +46,9 @@ export function parseMinidArgs(argv: readonly string[]): MinidArgs {
       "dry-run": { type: "boolean", default: false },
       runc: { type: "string", default: "runc" },
       help: { type: "boolean", short: "h", default: false },
+      "plugin-socket-dir": { type: "string", multiple: true, default: [] },
+      "plugin-spec-dir": { type: "string", multiple: true, default: [] },
+      "plugin-exec-dir": { type: "string", multiple: true, default: [] },
     },
     strict: true,
   });
@@ -47,5 +59,8 @@ export function parseMinidArgs(argv: readonly string[]): MinidArgs {
     dryRun: values["dry-run"] ? true : "auto",
     runc: values.runc ?? "runc",
     help: values.help ?? false,
+    pluginSocketDirs: values["plugin-socket-dir"] ?? [],
+    pluginSpecDirs: values["plugin-spec-dir"] ?? [],
+    pluginExecDirs: values["plugin-exec-dir"] ?? [],
   };
 }

@@ -3,7 +3,8 @@
  * hookplugins host, starts the daemon and stops it cleanly on SIGTERM or SIGINT.
  */
 import "./plugins.generated.js";
-import { createHost } from "hookplugins";
+import { createHost, defaultRegistry } from "hookplugins";
+import { loadExternalPlugins } from "hookplugins/external";
 import { parseMinidArgs, usage } from "./cli.js";
 import { startDaemon } from "./daemon.js";
 
@@ -20,7 +21,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  const host = createHost();
+  // external plugins (own processes) join the compiled-in ones in the same registry, after them at equal priority
+  const external = await loadExternalPlugins(defaultRegistry, {
+    socketDirs: args.pluginSocketDirs,
+    specDirs: args.pluginSpecDirs,
+    executableDirs: args.pluginExecDirs,
+  });
+  external.events.on("pluginLog", (e) => process.stderr.write(`minid: plugin ${e.plugin}: ${e.line}\n`));
+  const host = createHost({ external });
   const daemon = await startDaemon({ host, socketPath: args.socketPath, stateDir: args.stateDir, dryRun: args.dryRun, runc: args.runc });
   process.stderr.write(`minid: serving the Docker Engine API on unix://${daemon.socketPath} (runtime: ${daemon.context.runtime.name})\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -32,10 +40,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     await daemon.stop();
   } catch (err) {
     process.stderr.write(`minid: shutdown finished with errors: ${(err as Error).message}\n`);
-    host.close();
+    await host.close();
     return 1;
   }
-  host.close();
+  await host.close();
   process.stderr.write("minid: stopped\n");
   return 0;
 }

@@ -10,6 +10,7 @@ import { defaultRegistry } from "../../registry/defaultRegistry.js";
 import { nearMissOf } from "../../registry/nearMiss.js";
 import { readPluginState } from "../../state/pluginState.js";
 import type { CommandContext } from "../context.js";
+import { loadProjectExternal } from "./external.js";
 import { UsageError, table } from "../output.js";
 
 /** The hook point `name` means: "ContainerPlugin.preCreate", or just "preCreate" when that is unambiguous. */
@@ -36,14 +37,17 @@ export async function explainCommand(ctx: CommandContext, hook: string | undefin
     checkAgreement(location, registered);
     for (const p of registered) sources.set(`${p.type}:${p.name}`, location.specifier);
   }
+  const external = await loadProjectExternal(ctx, defaultRegistry);
+  for (const info of external?.set.list() ?? []) for (const type of info.types) sources.set(`${type}:${info.name}`, `${info.source.kind} ${info.source.location}`);
   const host = createHost({ disabled, timeoutMs: 0 });
   const explanation = host.explain();
-  host.close();
+  await host.close();
+  await external?.set.close();
   const points = hookPoints.filter((p) => only === undefined || p.name === only);
   const result = Object.fromEntries(
     points.map((point) => [
       point.name,
-      (explanation[point.name] ?? []).map((e) => ({ ...e, source: sources.get(`${point.type}:${e.plugin}`) ?? "(registered by the host)" })),
+      (explanation[point.name] ?? []).map(({ source: _source, ...e }) => ({ ...e, source: sources.get(`${point.type}:${e.plugin}`) ?? "(registered by the host)" })),
     ]),
   );
   if (ctx.out.json) return ctx.out.data(result);

@@ -15,6 +15,7 @@ import { nearMissOf } from "../../registry/nearMiss.js";
 import type { PluginType } from "../../plugins/interfaces.js";
 import { readPluginState, setPluginsEnabled } from "../../state/pluginState.js";
 import type { CommandContext } from "../context.js";
+import { externalRows, inspectExternal, printExternalList } from "./external.js";
 
 /** A project plugin's name is unknown. */
 export class UnknownPluginError extends Error {
@@ -40,16 +41,20 @@ export async function listCommand(ctx: CommandContext): Promise<void> {
   const locations = (await installed(ctx)).sort((a, b) => (a.manifest.name < b.manifest.name ? -1 : a.manifest.name > b.manifest.name ? 1 : 0));
   const { disabled } = await readPluginState(await ctx.stateFile());
   const rows = locations.map((l) => ({ name: l.manifest.name, enabled: !disabled.includes(l.manifest.name), version: l.manifest.version, specifier: l.specifier }));
-  if (ctx.out.json) return ctx.out.data(rows);
-  if (rows.length === 0) return ctx.out.line("There are no plugins installed.");
+  const external = await externalRows(ctx);
+  if (ctx.out.json) return ctx.out.data([...rows, ...external.map((r) => ({ name: r.name, enabled: r.enabled, version: r.info?.capabilities.Version, source: r.source, running: r.running }))]);
+  if (rows.length === 0 && external.length === 0) return ctx.out.line("There are no plugins installed.");
   ctx.out.line("ENABLED  NAME");
   for (const row of rows) ctx.out.line(`${(row.enabled ? "yes" : "no").padStart(7)}  ${row.name}`);
+  printExternalList(ctx, external);
 }
 
 /** `plugin enable|disable <name...>`: records the switch in the state file. */
 export async function setEnabledCommand(ctx: CommandContext, names: readonly string[], enabled: boolean): Promise<void> {
   const known = await installed(ctx);
-  for (const name of names) if (!known.some((l) => l.manifest.name === name)) throw unknown(name, known);
+  const missing = names.filter((name) => !known.some((l) => l.manifest.name === name));
+  const external = missing.length ? (await externalRows(ctx)).map((r) => r.name) : [];
+  for (const name of missing) if (!external.includes(name)) throw unknown(name, known);
   const stateFile = await ctx.stateFile();
   const state = await setPluginsEnabled(stateFile, names, enabled);
   if (ctx.out.json) return ctx.out.data({ [enabled ? "enabled" : "disabled"]: names, stateFile, disabledNow: state.disabled });
@@ -65,6 +70,7 @@ function specifierFor(ctx: CommandContext, known: readonly PluginLocation[], nam
 /** `plugin inspect <name|path>`: manifest, interfaces, hook methods and priorities. */
 export async function inspectCommand(ctx: CommandContext, nameOrPath: string): Promise<void> {
   const known = await installed(ctx);
+  if (!known.some((l) => l.manifest.name === nameOrPath) && (await inspectExternal(ctx, nameOrPath))) return;
   const specifier = specifierFor(ctx, known, nameOrPath);
   if (!isPathSpecifier(specifier)) {
     try {

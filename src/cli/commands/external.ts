@@ -1,0 +1,239 @@
+/**
+ * The CLI's external plugin commands: `hookplugins serve <plugin> --socket|--port`, `plugin compile --executable`,
+ * and what `plugin list`, `inspect`, `explain`, `enable`/`disable` show or accept about the project's external plugins.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bundleText } from "../../build/bundleText.js";
+import { checkAgreement, checkEngines } from "../../build/checkPlugin.js";
+import { libraryEntryUrl } from "../../build/libraryInfo.js";
+import { loadPlugin } from "../../build/loadPlugin.js";
+import { locatePlugin, normalizeSpecifier, type PluginLocation } from "../../build/locatePlugin.js";
+import { embeddedManifestLine } from "../../build/pluginManifest.js";
+import { discoverPlugins, type FoundPlugin } from "../../external/discovery.js";
+import { loadExternalPlugins, type ExternalPluginInfo, type ExternalPlugins } from "../../external/externalPlugins.js";
+import { externalSourcesOfProject } from "../../external/projectSources.js";
+import { serve } from "../../external/serve.js";
+import { hookMethods } from "../../plugins/hookPoints.js";
+import type { PluginType } from "../../plugins/interfaces.js";
+import type { PluginSource } from "../../plugins/source.js";
+import { defaultRegistry } from "../../registry/defaultRegistry.js";
+import { createRegistry, type PluginRegistry } from "../../registry/registry.js";
+import { readPluginState } from "../../state/pluginState.js";
+import type { CommandContext } from "../context.js";
+import { table, UsageError } from "../output.js";
+
+/** One external plugin of the project, as the CLI shows it. */
+export interface ExternalRow {
+  /** Its name. */
+  readonly name: string;
+  /** Where it was found. */
+  readonly source: PluginSource;
+  /** Whether the state file leaves it enabled. */
+  readonly enabled: boolean;
+  /** Executables: whether a process of it runs; sockets and spec files: whether it answered activation. */
+  readonly running: boolean;
+  /** The process id of a running executable, when one was seen. */
+  readonly pid: number | undefined;
+  /** Its capabilities, when it answered them. */
+  readonly info: ExternalPluginInfo | undefined;
+  /** Why it could not be loaded, when it could not. */
+  readonly error: string | undefined;
+}
+
+/** Process ids whose command line runs `executable` with `serve` (Linux /proc; empty elsewhere). */
+function servingPids(executable: string): number[] {
+  if (!existsSync("/proc")) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (args.includes(executable) && args.includes("serve")) pids.push(Number(entry));
+    } catch {
+      // the process went away
+    }
+  }
+  return pids;
+}
+
+/** Loads the project's external plugins into `registry` (a short retry: the CLI does not wait for absent plugins). */
+export async function loadProjectExternal(ctx: CommandContext, registry: PluginRegistry): Promise<{ set: ExternalPlugins; found: readonly FoundPlugin[] } | undefined> {
+  const sources = await externalSourcesOfProject(ctx.root);
+  if (!sources.socketDirs?.length && !sources.specDirs?.length && !sources.executableDirs?.length) return undefined;
+  const [found, set] = await Promise.all([
+    discoverPlugins(sources),
+    loadExternalPlugins(registry, sources, { retryTotalMs: 1000, retryInitialDelayMs: 100, activationTimeoutMs: 3000, onLoadError: "skip" }),
+  ]);
+  return { set, found: found.plugins };
+}
+
+/** The project's external plugins with their state, sorted by name. */
+export async function externalRows(ctx: CommandContext): Promise<ExternalRow[]> {
+  const loaded = await loadProjectExternal(ctx, createRegistry());
+  if (!loaded) return [];
+  const { disabled } = await readPluginState(await ctx.stateFile());
+  try {
+    const infos = new Map(loaded.set.list().map((i) => [i.name, i]));
+    const errors = new Map(loaded.set.failed.map((e) => [e.plugin, e.message]));
+    return loaded.found
+      .map((found): ExternalRow => {
+        const info = infos.get(found.name);
+        const pids = found.source.kind === "executable" ? servingPids(found.source.location) : [];
+        return {
+          name: found.name,
+          source: found.source,
+          enabled: !disabled.includes(found.name),
+          running: found.source.kind === "executable" ? pids.length > 0 : info !== undefined,
+          pid: pids[0],
+          info,
+          error: errors.get(found.name),
+        };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } finally {
+    await loaded.set.close();
+  }
+}
+
+function processText(row: ExternalRow): string {
+  if (row.source.kind === "executable") return row.running ? `running (pid ${row.pid})` : "stopped";
+  return row.running ? "listening" : "not reachable";
+}
+
+/** Prints the external section of `plugin list` (nothing when the project has none). */
+export function printExternalList(ctx: CommandContext, rows: readonly ExternalRow[]): void {
+  if (rows.length === 0) return;
+  ctx.out.line();
+  ctx.out.line("External plugins:");
+  const cells = rows.map((r) => [(r.enabled ? "yes" : "no").padStart(7), r.name, r.source.kind, processText(r), r.source.location]);
+  for (const line of table(["ENABLED", "NAME", "SOURCE", "PROCESS", "LOCATION"], cells)) ctx.out.line(line);
+}
+
+/** `plugin inspect <name>` for an external plugin; false when `name` is not one. */
+export async function inspectExternal(ctx: CommandContext, name: string): Promise<boolean> {
+  const row = (await externalRows(ctx)).find((r) => r.name === name);
+  if (!row) return false;
+  const caps = row.info?.capabilities;
+  const interfaces = (caps?.Plugins ?? []).map((p) => ({
+    type: p.Type,
+    priority: p.Priority ?? 0,
+    hooks: hookMethods[p.Type as PluginType].filter((m) => p.Hooks.includes(m)),
+    failPolicy: p.FailPolicy ?? "fail-closed",
+    ...(p.TimeoutMs !== undefined && { timeoutMs: p.TimeoutMs }),
+  }));
+  const info = {
+    name: row.name,
+    description: caps?.Description ?? "",
+    author: caps?.Author ?? "",
+    version: caps?.Version ?? "",
+    enabled: row.enabled,
+    source: row.source,
+    process: processText(row),
+    ...(row.error !== undefined && { error: row.error }),
+    interfaces,
+  };
+  if (ctx.out.json) {
+    ctx.out.data(info);
+    return true;
+  }
+  ctx.out.line(`Name: ${info.name}`);
+  ctx.out.line(`Description: ${info.description}`);
+  ctx.out.line(`Author: ${info.author}`);
+  ctx.out.line(`Version: ${info.version}`);
+  ctx.out.line(`Enabled: ${info.enabled ? "yes" : "no"}`);
+  ctx.out.line(`Source: ${row.source.kind} ${row.source.location}`);
+  ctx.out.line(`Process: ${info.process}`);
+  if (row.error) ctx.out.line(`Error: ${row.error}`);
+  ctx.out.line("Interfaces:");
+  for (const i of interfaces) ctx.out.line(`  ${i.type} (priority ${i.priority}): ${i.hooks.join(", ")}`);
+  return true;
+}
+
+/** Locates, checks and loads a plugin folder, package or compiled file into the (emptied) default registry. */
+async function loadForServing(ctx: CommandContext, target: string): Promise<PluginLocation> {
+  const location = locatePlugin(normalizeSpecifier(target, ctx.cwd, ctx.root), ctx.root);
+  checkEngines(location);
+  defaultRegistry.clear();
+  const registered = await loadPlugin(location, ctx.root);
+  checkAgreement(location, registered);
+  return location;
+}
+
+/** `hookplugins serve <plugin> --socket <path> | --port <n>`: serves one plugin until SIGTERM or SIGINT. */
+export async function serveCommand(ctx: CommandContext, target: string, options: { socket?: string; port?: string }): Promise<void> {
+  if ((options.socket === undefined) === (options.port === undefined)) throw new UsageError("serve needs exactly one of --socket <path> or --port <n>");
+  const port = options.port === undefined ? undefined : Number(options.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port must be a TCP port number, got "${options.port}"`);
+  const location = await loadForServing(ctx, target);
+  const server = await serve(defaultRegistry, {
+    ...(options.socket !== undefined ? { socket: resolve(ctx.cwd, options.socket) } : { port: port!, host: "127.0.0.1" }),
+    name: location.manifest.name,
+  });
+  const closed = new Promise<void>((done) => server.server.once("close", () => done()));
+  if (ctx.out.json) ctx.out.data({ serving: location.manifest.name, address: server.address, capabilities: server.capabilities });
+  else ctx.out.line(`Serving plugin "${location.manifest.name}" on ${server.address} (stop with SIGTERM or Ctrl-C).`);
+  await closed;
+}
+
+function externalEntryPath(): string {
+  const entry = fileURLToPath(libraryEntryUrl());
+  const candidates = [join(dirname(entry), "external.js"), join(dirname(entry), "external", "index.ts")];
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new Error(`cannot find the hookplugins/external entry next to ${entry}`);
+  return found;
+}
+
+/** The file `plugin compile --executable` writes by default. */
+export function executableFileName(name: string): string {
+  return `${name.replace(/[^A-Za-z0-9_-]+/g, "-")}.hookplugin.mjs`;
+}
+
+/** `plugin compile <dir> --executable`: one self-contained executable file answering `capabilities` and `serve`. */
+export async function compileExecutableCommand(ctx: CommandContext, dir: string, out: string | undefined): Promise<void> {
+  const folder = resolve(ctx.cwd, dir);
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new Error(`${folder} is not a plugin folder`);
+  const location = await loadForServing(ctx, folder);
+  defaultRegistry.clear();
+  const library = fileURLToPath(libraryEntryUrl());
+  const externalEntry = externalEntryPath();
+  const code = await bundleText(
+    {
+      stdin: {
+        contents: [
+          `import ${JSON.stringify(location.entry)};`,
+          `import { runExecutablePlugin } from "hookplugins/external";`,
+          `process.exitCode = await runExecutablePlugin(process.argv.slice(2));`,
+        ].join("\n"),
+        resolveDir: ctx.root,
+        sourcefile: "hookplugins-executable.ts",
+        loader: "ts",
+      },
+      plugins: [
+        {
+          name: "hookplugins-library-bundled",
+          setup(b) {
+            b.onResolve({ filter: /^hookplugins$/ }, () => ({ path: library }));
+            b.onResolve({ filter: /^hookplugins\/external$/ }, () => ({ path: externalEntry }));
+          },
+        },
+      ],
+      banner: {
+        js: [
+          "#!/usr/bin/env node",
+          embeddedManifestLine(location.manifest),
+          "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);",
+        ].join("\n"),
+      },
+    },
+    `cannot compile plugin "${location.specifier}" into an executable`,
+  );
+  const outFile = resolve(ctx.cwd, out ?? executableFileName(location.manifest.name));
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(outFile, code);
+  await chmod(outFile, 0o755);
+  if (ctx.out.json) return ctx.out.data({ compiled: location.manifest.name, version: location.manifest.version, file: outFile, executable: true });
+  ctx.out.line(`Compiled plugin "${location.manifest.name}" ${location.manifest.version} into the executable ${relative(ctx.cwd, outFile) || outFile}.`);
+}

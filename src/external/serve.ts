@@ -1,0 +1,224 @@
+/**
+ * Serving hook plugin objects over the wire protocol: the same object that runs in-process answers
+ * `POST /ContainerPlugin.PreCreate` and friends, so it can run in its own process unchanged.
+ */
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { HookContext } from "../plugins/context.js";
+import { hookMethods, pluginTypes, type HookName } from "../plugins/hookPoints.js";
+import type { FailPolicy, PluginType } from "../plugins/interfaces.js";
+import type { RegisteredPlugin } from "../registry/registry.js";
+import { validatePlugin } from "../registry/validatePlugin.js";
+import { protocolVersions, wireMethodOf, type Capabilities, type CapabilityEntry } from "./protocol.js";
+import { listenV1Plugin, V1PluginError, type V1Handler, type V1ListenOptions, type V1PluginServer, type V1StreamHandler } from "./v1Server.js";
+
+/** What serve() accepts: a plugin object, several (one name, different interfaces), or a registry. */
+export type ServablePlugins = object | readonly object[] | { list(): readonly RegisteredPlugin[] };
+
+/** Options of serve(). */
+export type ServeOptions = V1ListenOptions & {
+  /** Which plugin to serve when the registry or list holds several names. */
+  readonly name?: string;
+  /** Largest request body accepted, in bytes (default 16 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Close the server (and remove its socket) on SIGTERM and SIGINT (default true). */
+  readonly handleSignals?: boolean;
+};
+
+/** A hook plugin served over the wire protocol. */
+export interface HookPluginServer extends V1PluginServer {
+  /** What Plugin.Capabilities answers. */
+  readonly capabilities: Capabilities;
+}
+
+/** Serving cannot start: the plugins given do not make one servable plugin. */
+export class ServeError extends Error {
+  override name = "ServeError";
+}
+
+interface Served {
+  readonly type: PluginType;
+  readonly name: string;
+  readonly priority: number;
+  readonly timeoutMs: number | undefined;
+  readonly failPolicy: FailPolicy;
+  readonly methods: ReadonlyMap<string, (...args: never[]) => unknown>;
+  readonly target: object;
+  readonly meta: { version?: string; description?: string; author?: string };
+}
+
+function isRegistry(value: unknown): value is { list(): readonly RegisteredPlugin[] } {
+  return typeof value === "object" && value !== null && typeof (value as { list?: unknown }).list === "function" && !Array.isArray(value);
+}
+
+function collect(plugins: ServablePlugins, name: string | undefined): Served[] {
+  let served: Served[];
+  if (isRegistry(plugins)) {
+    served = plugins.list().map((p) => ({ type: p.type, name: p.name, priority: p.priority, timeoutMs: p.timeoutMs, failPolicy: p.failPolicy, methods: p.methods, target: p.plugin, meta: p }));
+  } else {
+    served = (Array.isArray(plugins) ? plugins : [plugins]).flatMap((object: object) => {
+      const record = object as Record<string, unknown>;
+      const types = pluginTypes.filter((t) => hookMethods[t].some((m) => typeof record[m] === "function"));
+      if (types.length === 0) throw new ServeError(`serve: ${JSON.stringify(record["name"] ?? "<unnamed>")} implements no hook method of any plugin interface`);
+      return types.map((type) => {
+        const checked = validatePlugin(type, object);
+        return { type, name: checked.name, priority: checked.priority, timeoutMs: checked.timeoutMs, failPolicy: checked.failPolicy, methods: checked.methods, target: object, meta: record as Served["meta"] };
+      });
+    });
+  }
+  if (name !== undefined) served = served.filter((s) => s.name === name);
+  const names = [...new Set(served.map((s) => s.name))];
+  if (names.length === 0) throw new ServeError(name === undefined ? "serve: there is no plugin to serve" : `serve: there is no plugin named "${name}" to serve`);
+  if (names.length > 1) throw new ServeError(`serve: one server serves one plugin, but these have different names: ${names.join(", ")}; pick one with { name }`);
+  const api = served.find((s) => s.type === "APIPlugin");
+  if (api) {
+    throw new ServeError(
+      `serve: APIPlugin "${api.name}" cannot be served out of process: its route handlers are functions of this process; serve its other interfaces, or write an external plugin that answers APIPlugin.Serve for its Routes`,
+    );
+  }
+  return served;
+}
+
+function capabilitiesOf(served: readonly Served[]): Capabilities {
+  const meta = served[0]!.meta;
+  return {
+    Name: served[0]!.name,
+    ...(meta.version !== undefined && { Version: meta.version }),
+    ...(meta.description !== undefined && { Description: meta.description }),
+    ...(meta.author !== undefined && { Author: meta.author }),
+    ProtocolVersion: 1,
+    Plugins: served.map(
+      (s): CapabilityEntry => ({
+        Type: s.type,
+        Priority: s.priority,
+        Hooks: [...s.methods.keys()],
+        ...(s.timeoutMs !== undefined && { TimeoutMs: s.timeoutMs }),
+        FailPolicy: s.failPolicy,
+      }),
+    ),
+  };
+}
+
+function field(body: unknown, key: string, call: string, kind: "object" | "string" | "array" | "any"): unknown {
+  const value = typeof body === "object" && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+  const ok =
+    kind === "any" ||
+    (kind === "object" && typeof value === "object" && value !== null && !Array.isArray(value)) ||
+    (kind === "string" && typeof value === "string") ||
+    (kind === "array" && Array.isArray(value));
+  if (!ok) throw new V1PluginError(`${call}: the request's "${key}" must be a JSON ${kind}`, 400);
+  return value;
+}
+
+function isReadable(value: unknown): value is Readable {
+  const v = value as Partial<Readable> | null;
+  return typeof v === "object" && v !== null && typeof v.pipe === "function" && typeof v.on === "function";
+}
+
+/** The v1 handlers (and implements list) that serve `plugins`: mount them in your own server, or use serve(). */
+export function hookPluginHandlers(
+  plugins: ServablePlugins,
+  name?: string,
+): { readonly implements: string[]; readonly handlers: Record<string, V1Handler | V1StreamHandler>; readonly capabilities: Capabilities } {
+  const served = collect(plugins, name);
+  const capabilities = capabilitiesOf(served);
+  const handlers: Record<string, V1Handler | V1StreamHandler> = {
+    "Plugin.Capabilities": (body) => {
+      const offered = typeof body === "object" && body !== null ? (body as { ProtocolVersions?: unknown }).ProtocolVersions : undefined;
+      if (Array.isArray(offered) && !offered.some((v) => protocolVersions.includes(v as number))) {
+        throw new V1PluginError(`this plugin speaks hook protocol ${protocolVersions.join(", ")}, the host offered ${JSON.stringify(offered)}`, 400);
+      }
+      return capabilities;
+    },
+  };
+  for (const s of served) {
+    for (const [method, fn] of s.methods) {
+      const hook = `${s.type}.${method}` as HookName;
+      const call = `${s.type}.${wireMethodOf(s.type, method)}`;
+      const ctx = (signal: AbortSignal): HookContext => ({ signal, plugin: s.name, hook });
+      const invoke = (signal: AbortSignal, ...args: unknown[]): Promise<unknown> =>
+        Promise.resolve((fn as (...a: unknown[]) => unknown).call(s.target, ctx(signal), ...args));
+      switch (method) {
+        case "preCreate":
+        case "preVolumeCreate":
+          handlers[call] = async (body, req) => {
+            const config = field(body, "Config", call, "object");
+            return { Config: (await invoke(req.signal, config)) ?? config };
+          };
+          break;
+        case "preCreateContainer":
+          handlers[call] = async (body, req) => {
+            const config = field(body, "Config", call, "object");
+            return { Config: (await invoke(req.signal, config, field(body, "SandboxMeta", call, "any"))) ?? config };
+          };
+          break;
+        case "preCreateEndpoint":
+          handlers[call] = async (body, req) => {
+            const endpoint = field(body, "Endpoint", call, "object");
+            const result = await invoke(req.signal, field(body, "ContainerID", call, "string"), field(body, "Env", call, "array"), endpoint);
+            return { Endpoint: result ?? endpoint };
+          };
+          break;
+        case "preStart":
+          handlers[call] = async (body, req) => ({ Hooks: (await invoke(req.signal, field(body, "Container", call, "object"))) ?? [] });
+          break;
+        case "postUpdate":
+          handlers[call] = async (body, req) => {
+            await invoke(req.signal, field(body, "Rootfs", call, "string"), field(body, "Env", call, "array"));
+            return {};
+          };
+          break;
+        case "postPull":
+          handlers[call] = async (body, req) => {
+            await invoke(req.signal, field(body, "Snapshotter", call, "string"), field(body, "Image", call, "any"));
+            return {};
+          };
+          break;
+        case "preStartHook":
+        case "preStopHook":
+          handlers[call] = async (_body, req) => {
+            await invoke(req.signal);
+            return {};
+          };
+          break;
+        case "preUpdate":
+          handlers[call] = {
+            stream: async (req, res, signal) => {
+              const result = await invoke(signal, req);
+              const out = result ?? req;
+              if (!isReadable(out)) throw new V1PluginError(`${call}: the plugin returned something that is not a stream`);
+              res.writeHead(200, { "Content-Type": "application/octet-stream" });
+              await pipeline(out, res);
+              if (out !== req) req.resume();
+            },
+          };
+          break;
+      }
+    }
+  }
+  return { implements: capabilities.Plugins.map((p) => p.Type), handlers, capabilities };
+}
+
+/**
+ * Serves `plugins` (one plugin: objects of one name, or a registry) over Docker's v1 plugin protocol on a UNIX
+ * socket (mode 0600) or a TCP port; on SIGTERM or SIGINT it stops and removes its socket (unless handleSignals is false).
+ */
+export async function serve(plugins: ServablePlugins, options: ServeOptions): Promise<HookPluginServer> {
+  const { implements: implementsList, handlers, capabilities } = hookPluginHandlers(plugins, options.name);
+  const server = await listenV1Plugin({ ...options, implements: implementsList, handlers });
+  const close = server.close;
+  let onSignal: (() => void) | undefined;
+  if (options.handleSignals !== false) {
+    onSignal = () => void closeAll();
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  const closeAll = async (): Promise<void> => {
+    if (onSignal) {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    }
+    await close();
+  };
+  return { ...server, capabilities, close: closeAll };
+}

@@ -1,0 +1,265 @@
+/**
+ * The client side of Docker's v1 plugin protocol: POSTs `/<Interface>.<Method>` to one plugin over a pooled
+ * keep-alive connection (UNIX socket or TCP, optionally TLS), with a reply size cap and errors that say what went wrong.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ClientRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { PassThrough, type Readable } from "node:stream";
+import { defaultMaxMessageBytes, pluginMediaType } from "./protocol.js";
+
+/** Where a plugin listens. */
+export type PluginAddress =
+  | { readonly kind: "unix"; readonly socketPath: string }
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number; readonly tls?: PluginTlsOptions };
+
+/** TLS settings of a TCP plugin (from a `.json` spec's TLSConfig). */
+export interface PluginTlsOptions {
+  /** PEM CA certificates to trust. */
+  readonly ca?: string | Buffer;
+  /** PEM client certificate. */
+  readonly cert?: string | Buffer;
+  /** PEM client key. */
+  readonly key?: string | Buffer;
+  /** Skip verification of the server's certificate. */
+  readonly insecureSkipVerify?: boolean;
+}
+
+/** Why a call failed. */
+export type V1CallErrorKind =
+  /** The plugin could not be reached (no socket, refused): worth dialling again later. */
+  | "connect"
+  /** The plugin replied with a non-200 status. */
+  | "status"
+  /** The plugin replied 200 with a non-empty Err. */
+  | "err"
+  /** The reply was not valid JSON, had the wrong shape, or was too big. */
+  | "protocol"
+  /** The connection broke while the call was in flight (the plugin process died, say). */
+  | "closed";
+
+/** A failed plugin call; the message is the plugin's own `Err` (or reply text) when it sent one. */
+export class V1CallError extends Error {
+  override name = "V1CallError";
+  /** What kind of failure this is. */
+  readonly kind: V1CallErrorKind;
+  /** The call, e.g. "ContainerPlugin.PreCreate". */
+  readonly call: string;
+  /** The HTTP status, when a reply arrived. */
+  readonly status: number | undefined;
+
+  /** Creates the error. */
+  constructor(kind: V1CallErrorKind, call: string, message: string, status?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.kind = kind;
+    this.call = call;
+    this.status = status;
+  }
+}
+
+/** Options of a V1Client. */
+export interface V1ClientOptions {
+  /** Largest reply accepted, in bytes (default 16 MiB). */
+  readonly maxReplyBytes?: number;
+  /** Most connections kept to the plugin at once (default 64); more calls queue. */
+  readonly maxSockets?: number;
+}
+
+/** Parses a plugin URL: `unix:///path.sock`, `tcp://host:port` (also `http://`, `https://`). */
+export function parsePluginAddress(url: string, tls?: PluginTlsOptions): PluginAddress {
+  const trimmed = url.trim();
+  if (trimmed.startsWith("unix://")) {
+    const socketPath = trimmed.slice("unix://".length);
+    if (!socketPath.startsWith("/")) throw new Error(`plugin address "${url}": a unix:// address needs an absolute path (unix:///run/x.sock)`);
+    return { kind: "unix", socketPath };
+  }
+  const match = /^(tcp|http|https):\/\/([^/:]+|\[[^\]]+\]):(\d+)\/?$/.exec(trimmed);
+  if (!match) throw new Error(`plugin address "${url}" is not unix:///path or tcp://host:port`);
+  const useTls = tls ?? (match[1] === "https" ? {} : undefined);
+  return { kind: "tcp", host: match[2]!.replace(/^\[|\]$/g, ""), port: Number(match[3]), ...(useTls && { tls: useTls }) };
+}
+
+/** The address as a URL again: "unix:///path" or "tcp://host:port". */
+export function formatPluginAddress(address: PluginAddress): string {
+  return address.kind === "unix" ? `unix://${address.socketPath}` : `tcp://${address.host}:${address.port}`;
+}
+
+const connectCodes = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EACCES", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND"]);
+
+function connectFailure(call: string, address: PluginAddress, error: NodeJS.ErrnoException): V1CallError {
+  const where = formatPluginAddress(address);
+  const why =
+    error.code === "ENOENT" ? "no socket there" : error.code === "ECONNREFUSED" ? "nothing accepts connections there" : error.message;
+  return new V1CallError("connect", call, `cannot connect to ${where} (${why})`, undefined, error);
+}
+
+/** Reads a reply body up to `limit` bytes. */
+function readReply(res: IncomingMessage, call: string, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(res.headers["content-length"]);
+    const tooBig = (): V1CallError =>
+      new V1CallError("protocol", call, `the reply of ${call} is over the limit of ${limit} bytes`, res.statusCode);
+    if (Number.isFinite(declared) && declared > limit) {
+      res.destroy();
+      reject(tooBig());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        res.destroy();
+        reject(tooBig());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.on("end", () => resolve(Buffer.concat(chunks, size)));
+    res.on("error", (error) => reject(new V1CallError("closed", call, `the connection broke while reading the reply of ${call}: ${error.message}`, res.statusCode, error)));
+    res.on("aborted", () => reject(new V1CallError("closed", call, `the plugin closed the connection while sending the reply of ${call}`, res.statusCode)));
+  });
+}
+
+function errText(call: string, status: number, raw: Buffer): string {
+  const text = raw.toString("utf8").trim();
+  try {
+    const parsed = JSON.parse(text) as { Err?: unknown };
+    if (typeof parsed?.Err === "string" && parsed.Err !== "") return parsed.Err;
+  } catch {
+    // not JSON: the text itself is the message
+  }
+  return text || `${call} answered HTTP ${status} without a message`;
+}
+
+/** A client of one plugin: pooled keep-alive connections, JSON and streamed calls. */
+export class V1Client {
+  readonly #agent: HttpAgent;
+  readonly #address: PluginAddress;
+  readonly #limit: number;
+  readonly #request: typeof httpRequest;
+  readonly #base: Record<string, unknown>;
+
+  /** Creates a client of the plugin at `address`. */
+  constructor(address: PluginAddress, options: V1ClientOptions = {}) {
+    this.#address = address;
+    this.#limit = options.maxReplyBytes ?? defaultMaxMessageBytes;
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, maxFreeSockets: options.maxSockets ?? 64, scheduling: "lifo" as const };
+    if (address.kind === "tcp" && address.tls) {
+      const tls = address.tls;
+      this.#agent = new HttpsAgent({ ...agentOptions, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.insecureSkipVerify !== true });
+      this.#request = httpsRequest as unknown as typeof httpRequest;
+    } else {
+      this.#agent = new HttpAgent(agentOptions);
+      this.#request = httpRequest;
+    }
+    this.#base =
+      address.kind === "unix"
+        ? { socketPath: address.socketPath, agent: this.#agent, method: "POST" }
+        : { host: address.host, port: address.port, agent: this.#agent, method: "POST" };
+  }
+
+  /** Where this client connects. */
+  get address(): PluginAddress {
+    return this.#address;
+  }
+
+  #send(call: string, headers: Record<string, string | number>, signal: AbortSignal | undefined): { req: ClientRequest; response: Promise<IncomingMessage> } {
+    const req = this.#request({ ...this.#base, path: `/${call}`, headers: { Accept: pluginMediaType, ...headers } });
+    // the signal is wired by hand: http.request's own `signal` option costs about a third of a round trip here
+    const onAbort = (): void => void req.destroy(signal!.reason as Error);
+    if (signal) {
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener("abort", onAbort, { once: true });
+        req.once("close", () => signal.removeEventListener("abort", onAbort));
+      }
+    }
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      req.once("response", (res: IncomingMessage) => {
+        if (signal) {
+          const destroy = (): void => void res.destroy(signal.reason as Error);
+          signal.addEventListener("abort", destroy, { once: true });
+          res.once("close", () => signal.removeEventListener("abort", destroy));
+        }
+        resolve(res);
+      });
+      req.once("error", (error: NodeJS.ErrnoException) => {
+        if (signal?.aborted) reject(signal.reason);
+        else if ((error.code && connectCodes.has(error.code)) || error.syscall === "connect") reject(connectFailure(call, this.#address, error));
+        else reject(new V1CallError("closed", call, `the connection to the plugin broke during ${call} (${error.message})`, undefined, error));
+      });
+    });
+    return { req, response };
+  }
+
+  /** POSTs `body` as JSON (undefined: an empty body) and resolves with the parsed reply; rejects with a V1CallError. */
+  async call(call: string, body: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    const payload = body === undefined ? "" : JSON.stringify(body);
+    for (let attempt = 0; ; attempt++) {
+      // the same headers as Docker's clients: Accept and Content-Length, no Content-Type
+      const { req, response } = this.#send(call, { "Content-Length": Buffer.byteLength(payload) }, signal);
+      req.end(payload);
+      let res: IncomingMessage;
+      try {
+        res = await response;
+      } catch (error) {
+        // a pooled connection the plugin closed while idle: send once more on a fresh one
+        if (attempt === 0 && req.reusedSocket && error instanceof V1CallError && error.kind === "closed") continue;
+        throw error;
+      }
+      return this.#parse(call, res, await readReply(res, call, this.#limit));
+    }
+  }
+
+  #parse(call: string, res: IncomingMessage, raw: Buffer): Record<string, unknown> {
+    const status = res.statusCode ?? 0;
+    if (status !== 200) throw new V1CallError("status", call, errText(call, status, raw), status);
+    const text = raw.toString("utf8").trim();
+    if (text === "") return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      const shown = text.length > 80 ? `${text.slice(0, 80)}...` : text;
+      throw new V1CallError("protocol", call, `the reply of ${call} is not valid JSON (${(error as Error).message}): ${JSON.stringify(shown)}`, status);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new V1CallError("protocol", call, `the reply of ${call} must be a JSON object, got ${Array.isArray(parsed) ? "an array" : JSON.stringify(parsed)}`, status);
+    }
+    const err = (parsed as { Err?: unknown }).Err;
+    if (err !== undefined && err !== null && err !== "") {
+      throw new V1CallError("err", call, typeof err === "string" ? err : JSON.stringify(err), status);
+    }
+    return parsed as Record<string, unknown>;
+  }
+
+  /** Streams `body` to the plugin and resolves with the reply body as a stream once a 200 head arrived. */
+  async stream(call: string, body: Readable, signal?: AbortSignal): Promise<Readable> {
+    const { req, response } = this.#send(call, { "Content-Type": "application/octet-stream", "Transfer-Encoding": "chunked" }, signal);
+    body.on("error", (error) => req.destroy(error));
+    body.pipe(req);
+    const res = await response;
+    if (res.statusCode !== 200) {
+      const raw = await readReply(res, call, this.#limit);
+      throw new V1CallError("status", call, errText(call, res.statusCode ?? 0, raw), res.statusCode);
+    }
+    const out = new PassThrough();
+    let size = 0;
+    res.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.#limit) {
+        res.destroy();
+        out.destroy(new V1CallError("protocol", call, `the reply of ${call} is over the limit of ${this.#limit} bytes`, 200));
+      }
+    });
+    res.on("aborted", () => out.destroy(new V1CallError("closed", call, `the plugin closed the connection while streaming the reply of ${call}`, 200)));
+    res.on("error", (error) => out.destroy(new V1CallError("closed", call, `the connection broke while streaming the reply of ${call}: ${error.message}`, 200, error)));
+    res.pipe(out);
+    return out;
+  }
+
+  /** Closes every pooled connection. */
+  close(): void {
+    this.#agent.destroy();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Where a registered plugin comes from: compiled into the host (a module) or served by another process.
+ */
+
+/** How a plugin reaches the host. */
+export type PluginSourceKind = "module" | "socket" | "spec" | "executable";
+
+/** Where a plugin comes from, as explain() and the CLI show it. */
+export interface PluginSource {
+  /** A module compiled into the host, a socket in a plugin folder, a spec file, or an executable. */
+  readonly kind: PluginSourceKind;
+  /** The module specifier, socket path, spec file or executable path. */
+  readonly location: string;
+}
+
+/** The symbol under which a plugin object carries its PluginSource (external plugin proxies set it). */
+export const pluginSourceKey: unique symbol = Symbol.for("hookplugins.pluginSource");
+
+/** The source a plugin object declares, if any. */
+export function pluginSourceOf(plugin: object): PluginSource | undefined {
+  const source = (plugin as { [pluginSourceKey]?: PluginSource })[pluginSourceKey];
+  return source && typeof source.kind === "string" && typeof source.location === "string" ? source : undefined;
+}

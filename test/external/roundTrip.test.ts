@@ -1,0 +1,217 @@
+/**
+ * A plugin object served in its own server and loaded back as an external plugin behaves as it does in-process:
+ * every hook point across the wire, order with in-process plugins, errors, time limits, fail policies, explain, disable.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { text } from "node:stream/consumers";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createHost,
+  createRegistry,
+  PluginHookError,
+  PluginTimeoutError,
+  type ContainerCreateConfig,
+  type ContainerPlugin,
+  type Host,
+  type PluginRegistry,
+} from "hookplugins";
+import { loadExternalPlugins, serve, type ExternalPlugins, type HookPluginServer } from "hookplugins/external";
+import { tempDir } from "./helpers.js";
+
+let tmp: { dir: string; cleanup(): Promise<void> };
+let servers: HookPluginServer[] = [];
+let registry: PluginRegistry;
+let external: ExternalPlugins | undefined;
+let host: Host | undefined;
+let socketDir: string;
+
+beforeEach(async () => {
+  tmp = await tempDir();
+  socketDir = join(tmp.dir, "sockets");
+  await mkdir(socketDir);
+  registry = createRegistry();
+});
+afterEach(async () => {
+  await host?.close();
+  await external?.close();
+  host = undefined;
+  external = undefined;
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+  await tmp.cleanup();
+});
+
+async function serveIn(dir: string, plugin: object | object[], name?: string): Promise<HookPluginServer> {
+  const first = (Array.isArray(plugin) ? plugin[0] : plugin) as { name: string };
+  const server = await serve(plugin, { socket: join(dir, `${name ?? first.name}.sock`), handleSignals: false });
+  servers.push(server);
+  return server;
+}
+
+async function load(options: Parameters<typeof loadExternalPlugins>[2] = {}): Promise<Host> {
+  external = await loadExternalPlugins(registry, { socketDirs: [socketDir] }, { retryTotalMs: 500, ...options });
+  host = createHost({ registry, external, timeoutMs: 2000 });
+  return host;
+}
+
+const labeler: ContainerPlugin = {
+  name: "labeler",
+  priority: 5,
+  version: "1.2.3",
+  description: "labels containers",
+  preCreate(_ctx, config) {
+    config.Labels = { ...config.Labels, labeled: "yes" };
+  },
+};
+
+describe("external plugins through the wire", () => {
+  it("give the same preCreate result as the same object in-process", async () => {
+    const input: ContainerCreateConfig = { Image: "busybox", Env: ["A=1"] };
+    const local = createRegistry();
+    local.registerContainerPlugin(labeler);
+    const expected = await createHost({ registry: local }).container.preCreate(structuredClone(input));
+    await serveIn(socketDir, labeler);
+    const h = await load();
+    expect(await h.container.preCreate(structuredClone(input))).toEqual(expected);
+  });
+
+  it("are registered with their capabilities: name, priority, version, description", async () => {
+    await serveIn(socketDir, labeler);
+    await load();
+    const [entry] = registry.list();
+    expect(entry).toMatchObject({ name: "labeler", type: "ContainerPlugin", priority: 5, version: "1.2.3", description: "labels containers", hooks: ["ContainerPlugin.preCreate"] });
+  });
+
+  it("show their socket as their source in explain()", async () => {
+    const server = await serveIn(socketDir, labeler);
+    const h = await load();
+    expect(h.explain()["ContainerPlugin.preCreate"]).toEqual([{ plugin: "labeler", priority: 5, enabled: true, source: { kind: "socket", location: server.socketPath } }]);
+  });
+
+  it("run in one order with in-process plugins: priority first, then in-process before external at a tie", async () => {
+    const calls: string[] = [];
+    const tag = (name: string, priority: number): ContainerPlugin => ({ name, priority, preCreate: () => void calls.push(name) });
+    registry.registerContainerPlugin(tag("local-high", 10));
+    registry.registerContainerPlugin(tag("local-tie", 5));
+    registry.registerContainerPlugin(tag("local-low", 0));
+    await serveIn(socketDir, {
+      name: "remote",
+      priority: 5,
+      preCreate: (_ctx: unknown, config: ContainerCreateConfig) => ({ ...config, Labels: { remote: "1" } }),
+    });
+    const h = await load();
+    const result = await h.container.preCreate({ Image: "x" });
+    expect(result.Labels).toEqual({ remote: "1" });
+    expect(h.explain()["ContainerPlugin.preCreate"].map((e) => e.plugin)).toEqual(["local-high", "local-tie", "remote", "local-low"]);
+    expect(calls).toEqual(["local-high", "local-tie", "local-low"]);
+  });
+
+  it("fail with a PluginHookError naming the plugin and the hook, whose cause's message is the plugin's error", async () => {
+    await serveIn(socketDir, { name: "denier", preCreate: () => { throw new Error("images from docker.io are not allowed"); } });
+    const h = await load();
+    const error = await h.container.preCreate({ Image: "docker.io/x" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PluginHookError);
+    expect(error).toMatchObject({ plugin: "denier", hook: "ContainerPlugin.preCreate" });
+    expect((error as PluginHookError).message).toBe('plugin "denier" failed in ContainerPlugin.preCreate: images from docker.io are not allowed');
+    expect(((error as PluginHookError).cause as Error).message).toBe("images from docker.io are not allowed");
+  });
+
+  it("are skipped and reported under fail-open", async () => {
+    await serveIn(socketDir, { name: "flaky", failPolicy: "fail-open", preCreate: () => { throw new Error("boom"); } });
+    const h = await load();
+    const errors: string[] = [];
+    h.events.on("hookError", (e) => errors.push(`${e.plugin}:${e.failPolicy}`));
+    expect(await h.container.preCreate({ Image: "x" })).toEqual({ Image: "x" });
+    expect(errors).toEqual(["flaky:fail-open"]);
+  });
+
+  it("time out at their time limit, and the HTTP call is aborted", async () => {
+    let aborted = false;
+    await serveIn(socketDir, {
+      name: "sleepy",
+      timeoutMs: 150,
+      preCreate: (ctx: { signal: AbortSignal }) => new Promise((resolve) => ctx.signal.addEventListener("abort", () => ((aborted = true), resolve(undefined)))),
+    });
+    const h = await load();
+    const started = Date.now();
+    const error = await h.container.preCreate({ Image: "x" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PluginTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1900); // the host's own limit is 2000 ms
+    await new Promise((r) => setTimeout(r, 100));
+    expect(aborted).toBe(true);
+  });
+
+  it("can be disabled and enabled like any plugin", async () => {
+    await serveIn(socketDir, labeler);
+    const h = await load();
+    h.disable("labeler");
+    expect(await h.container.preCreate({ Image: "x" })).toEqual({ Image: "x" });
+    expect(h.explain()["ContainerPlugin.preCreate"][0]).toMatchObject({ plugin: "labeler", enabled: false });
+    h.enable("labeler");
+    expect((await h.container.preCreate({ Image: "x" })).Labels).toEqual({ labeled: "yes" });
+  });
+
+  it("are skipped when the host's state file disables them", async () => {
+    await serveIn(socketDir, labeler);
+    const stateFile = join(tmp.dir, "state.json");
+    await writeFile(stateFile, JSON.stringify({ version: 1, disabled: ["labeler"] }));
+    external = await loadExternalPlugins(registry, { socketDirs: [socketDir] });
+    host = createHost({ registry, external, stateFile });
+    expect(host.isEnabled("labeler")).toBe(false);
+  });
+
+  it("carry preStart, preCreateEndpoint, postUpdate, daemon, volume, CRI and image hooks across the wire", async () => {
+    const seen: unknown[] = [];
+    const plugin = {
+      name: "all",
+      preStart: () => [{ priority: 3, path: "/bin/true", args: ["x"] }],
+      preCreateEndpoint: (_c: unknown, id: string, env: readonly string[], ep: { Priority?: number }) => ({ ...ep, Priority: env.length + id.length }),
+      postUpdate: (_c: unknown, rootfs: string, env: readonly string[]) => void seen.push(["postUpdate", rootfs, env]),
+      preStartHook: () => void seen.push("start"),
+      preStopHook: () => void seen.push("stop"),
+      preVolumeCreate: (_c: unknown, cfg: { Labels?: Record<string, string> }) => ({ ...cfg, Labels: { v: "1" } }),
+      preCreateContainer: (_c: unknown, cfg: { Labels?: Record<string, string> }, meta: { Name?: string }) => ({ ...cfg, Labels: { pod: meta.Name ?? "" } }),
+      postPull: (_c: unknown, snapshotter: string, image: unknown) => void seen.push(["postPull", snapshotter, image]),
+    };
+    await serveIn(socketDir, plugin);
+    const h = await load();
+    expect(await h.container.preStart({ Id: "c" } as never)).toEqual([{ priority: 3, path: "/bin/true", args: ["x"] }]);
+    expect(await h.container.preCreateEndpoint("abc", ["A=1", "B=2"], { Name: "n" } as never)).toEqual({ Name: "n", Priority: 5 });
+    await h.container.postUpdate("/rootfs", ["X=1"]);
+    await h.daemon.preStart();
+    await h.daemon.preStop();
+    expect(await h.volume.preVolumeCreate({ Name: "v" } as never)).toEqual({ Name: "v", Labels: { v: "1" } });
+    expect(await h.cri.preCreateContainer({ Image: "i" }, { Name: "pod1" } as never)).toEqual({ Image: "i", Labels: { pod: "pod1" } });
+    await h.image.postPull("snap", { Name: "img" } as never);
+    expect(seen).toEqual([["postUpdate", "/rootfs", ["X=1"]], "start", "stop", ["postPull", "snap", { Name: "img" }]]);
+    expect(registry.list().map((p) => p.type).sort()).toEqual(["ContainerPlugin", "CriPlugin", "DaemonPlugin", "ImagePlugin", "VolumePlugin"]);
+  });
+
+  it("stream preUpdate bodies through the plugin", async () => {
+    const { Transform } = await import("node:stream");
+    await serveIn(socketDir, {
+      name: "upper",
+      preUpdate: (_c: unknown, body: Readable) => body.pipe(new Transform({ transform: (chunk, _e, cb) => cb(null, String(chunk).toUpperCase()) })),
+    });
+    const h = await load();
+    const out = await h.container.preUpdate(Readable.from(["{\"memory\":", "\"1g\"}"]));
+    expect(await text(out)).toBe('{"MEMORY":"1G"}');
+  });
+
+  it("refuse to load when the Capabilities name differs from the socket name, saying both", async () => {
+    await serveIn(socketDir, labeler, "other");
+    await expect(loadExternalPlugins(registry, { socketDirs: [socketDir] })).rejects.toThrow(/Name is "labeler" but it was found as "other"/);
+    expect(registry.list()).toEqual([]);
+  });
+
+  it("are unregistered and host.close() resolves once the host is closed", async () => {
+    await serveIn(socketDir, labeler);
+    const h = await load();
+    await h.close();
+    host = undefined;
+    external = undefined;
+    expect(registry.list()).toEqual([]);
+  });
+});

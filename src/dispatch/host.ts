@@ -141,7 +141,7 @@ class HostImpl {
   readonly timeoutMs: number;
   readonly disabled: Set<string>;
   readonly slots = new Map<HookName, Slot>();
-  readonly unsubscribe: () => void;
+  readonly unsubscribeRegistry: () => void;
   stateStamp = 0;
 
   constructor(options: HostOptions<HostTypes>) {
@@ -155,7 +155,7 @@ class HostImpl {
     for (const point of hookPoints) {
       this.slots.set(point.name, { point, chain: undefined, stamp: -1 });
     }
-    const unsubscribe = this.registry.subscribe((change) => this.core.events.emit(change.kind, change.plugin));
+    this.unsubscribeRegistry = this.registry.subscribe((change) => this.core.events.emit(change.kind, change.plugin));
     const external = options.external;
     if (external && (external.registry as unknown) !== this.registry) {
       throw new TypeError("createHost: options.external was loaded into another registry; load it into the host's registry (loadExternalPlugins(registry, ...)) and pass that registry");
@@ -165,14 +165,15 @@ class HostImpl {
       (external?.events as { on(n: string, l: unknown): unknown } | undefined)?.on(name, listener);
       return () => (external?.events as { off(n: string, l: unknown): unknown } | undefined)?.off(name, listener);
     });
-    this.unsubscribe = () => {
-      unsubscribe();
+    this.unforward = () => {
       for (const off of forwarded) off();
     };
     this.external = external;
   }
 
   readonly external: ExternalPlugins | undefined;
+  /** Stops re-emitting the external plugins' events. */
+  readonly unforward: () => void;
 
   slot(name: HookName): Slot {
     return this.slots.get(name)!;
@@ -291,9 +292,10 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     },
     isEnabled: (name) => !impl.disabled.has(name),
     close: async () => {
+      impl.unsubscribeRegistry();
       // the external plugins' last events (their processes stopping) still reach host.events
       await impl.external?.close();
-      impl.unsubscribe();
+      impl.unforward();
     },
   };
   return host as unknown as Host<T>;

@@ -149,8 +149,20 @@ export class ExecutablePlugin implements PluginTransport {
     return this.running ? this.#running!.socketPath : undefined;
   }
 
+  /** After a broken connection the process is probably dying: the next call waits (briefly) for its exit first. */
+  #settling: Promise<void> | undefined;
+
+  #suspect(running: Running, error: unknown): void {
+    if (!(error instanceof V1CallError) || (error.kind !== "closed" && error.kind !== "connect")) return;
+    const settling = Promise.race([running.exited, sleep(500)]).then(() => {
+      if (this.#settling === settling) this.#settling = undefined;
+    });
+    this.#settling = settling;
+  }
+
   async #ensure(): Promise<Running> {
     if (this.#closed) throw new ExecutablePluginError(`executable plugin "${this.name}" is closed`);
+    if (this.#settling) await this.#settling;
     if (this.#stopping) await this.#stopping;
     if (this.#running && !this.#running.exitedAlready) return this.#running;
     return (this.#starting ??= this.#start().finally(() => (this.#starting = undefined)));
@@ -296,6 +308,7 @@ export class ExecutablePlugin implements PluginTransport {
             await this.#settleAfterConnectFailure(running);
             continue;
           }
+          this.#suspect(running, error);
           throw error;
         }
       }
@@ -308,10 +321,12 @@ export class ExecutablePlugin implements PluginTransport {
   async stream(call: string, body: Readable, signal: AbortSignal): Promise<Readable> {
     this.#begin();
     let out: Readable;
+    let running: Running | undefined;
     try {
-      const running = await this.#ensure();
+      running = await this.#ensure();
       out = await running.client.stream(call, body, signal);
     } catch (error) {
+      if (running) this.#suspect(running, error);
       this.#end();
       throw error;
     }

@@ -152,7 +152,7 @@ describe("lookup by name (Docker's plugins.Get)", () => {
     const set = await loadFrom({ socketDirs: [dir] }, { retryTotalMs: 200 });
     const started = Date.now();
     await expect(set.get("ghost")).rejects.toThrow(new RegExp(`cannot load external plugin "ghost" from socket dirs ${dir}: no plugin of that name was found within 200 ms`));
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("refuses a plugin that does not implement the interface asked for", async () => {

@@ -45,7 +45,7 @@ async function addExecutable(name: string, env: Record<string, string> = {}): Pr
 
 async function load(options: ExternalPluginOptions = {}): Promise<Host> {
   external = await loadExternalPlugins(registry, { executableDirs: [execDir] }, { runDir: join(tmp.dir, "run"), ...options });
-  host = createHost({ registry, external, timeoutMs: 5000 });
+  host = createHost({ registry, external, timeoutMs: 30_000 });
   host.events.on("pluginProcess", (e) => processes.push(e));
   return host;
 }
@@ -120,7 +120,7 @@ describe("executable plugins", () => {
     expect(error).toBeInstanceOf(PluginHookError);
     expect(error).toMatchObject({ plugin: "fake", hook: "ContainerPlugin.preCreate" });
     expect((error as Error).message).toMatch(/connection to the plugin broke|closed the connection/);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(10_000); // far below the 30 s limit
     const result = await h.container.preCreate({ Image: "x" });
     expect(Number(result.Labels?.["pid"])).toBeGreaterThan(0);
   });

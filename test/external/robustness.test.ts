@@ -44,7 +44,7 @@ async function fakePlugin(preCreate: V1Handler, caps: Record<string, unknown> = 
   return server;
 }
 
-async function load(options: ExternalPluginOptions = {}, timeoutMs = 2000): Promise<Host> {
+async function load(options: ExternalPluginOptions = {}, timeoutMs = 20_000): Promise<Host> {
   external = await loadExternalPlugins(registry, { socketDirs: [socketDir] }, { retryTotalMs: 300, retryInitialDelayMs: 50, ...options });
   host = createHost({ registry, external, timeoutMs });
   return host;
@@ -119,7 +119,7 @@ describe("a broken external plugin", () => {
     const started = Date.now();
     const error = await failure(await load());
     expect(error).toBeInstanceOf(PluginTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(5000); // the plugin's 200 ms, far below the host's 20 s
   });
 
   it("whose socket no longer accepts connections fails the hook at once", async () => {
@@ -129,7 +129,7 @@ describe("a broken external plugin", () => {
     server!.server.closeAllConnections();
     const started = Date.now();
     expect((await failure(h)).message).toMatch(/cannot connect to unix:\/\/.*p\.sock/);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(5000); // far below the 20 s limit
   });
 
   it("whose socket file was removed while it runs fails the hook saying there is no socket", async () => {
@@ -153,7 +153,7 @@ describe("a broken external plugin", () => {
     const h = await load();
     const started = Date.now();
     expect((await failure(h)).message).toMatch(/connection to the plugin broke/);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(5000); // far below the 20 s limit
   });
 
   it("leaves the host serving: a healthy plugin's call works right after a broken one's", async () => {
@@ -171,7 +171,7 @@ describe("keep-alive pooling", () => {
       await sleep(Math.random() * 5);
       return body;
     });
-    const h = await load();
+    const h = await load({}, 60_000); // a correctness test: 1,000 calls queue behind 64 connections on a loaded machine
     const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => h.container.preCreate({ Image: `image-${i}` })));
     expect(replies.map((r) => r.Image)).toEqual(Array.from({ length: 1000 }, (_, i) => `image-${i}`));
   });

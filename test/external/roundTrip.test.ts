@@ -138,7 +138,7 @@ describe("external plugins through the wire", () => {
     const started = Date.now();
     const error = await h.container.preCreate({ Image: "x" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PluginTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(1900); // the host's own limit is 2000 ms
     await new Promise((r) => setTimeout(r, 100));
     expect(aborted).toBe(true);
   });

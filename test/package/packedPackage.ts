@@ -2,6 +2,7 @@
  * The package as npm would publish it: built (with .d.ts) into a staging folder outside the repo, packed with
  * `npm pack`, and installed alone into a fresh consumer folder. Shared by the test files of test/package.
  */
+import { readFileSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, lstat, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +23,11 @@ export interface PackedPackage {
 }
 
 /** The files `npm pack` puts in the package besides dist/. */
-const packageFiles = ["package.json", "README.md", "LICENSE", "NOTICE", "CHANGELOG.md", "esbuild.d.ts", "external.d.ts", "docker.d.ts"];
+const packageFiles = [
+  "package.json",
+  "README.md",
+  ...(JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { files: string[] }).files.filter((f) => f !== "dist"),
+];
 
 function check(result: RunResult, what: string): RunResult {
   if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);

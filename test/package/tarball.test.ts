@@ -94,7 +94,7 @@ function tsconfig(compilerOptions: Record<string, unknown>): string {
 
 describe("the packed tarball", () => {
   it("holds the library, its types, LICENSE, NOTICE and CHANGELOG.md, and no example bundle", () => {
-    for (const file of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/esbuild.js", "dist/esbuild.cjs", "dist/cli.js", "esbuild.d.ts", "LICENSE", "NOTICE", "CHANGELOG.md", "README.md"]) {
+    for (const file of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/esbuild.js", "dist/esbuild.cjs", "dist/cli.js", "dist/external.js", "dist/external.cjs", "esbuild.d.ts", "external.d.ts", "LICENSE", "NOTICE", "CHANGELOG.md", "README.md"]) {
       expect(pkg.files).toContain(file);
     }
     expect(pkg.files.filter((f) => f.includes("minid") || f.startsWith("dist-examples"))).toEqual([]);

@@ -108,9 +108,8 @@ export function printExternalList(ctx: CommandContext, rows: readonly ExternalRo
   if (rows.length === 0) return;
   ctx.out.line();
   ctx.out.line("External plugins:");
-  for (const line of table(["ENABLED", "NAME", "SOURCE", "PROCESS", "LOCATION"], rows.map((r) => [r.enabled ? "yes" : "no", r.name, r.source.kind, processText(r), r.source.location]))) {
-    ctx.out.line(line.replace(/^(\S+)/, (m) => m.padStart(7)));
-  }
+  const cells = rows.map((r) => [(r.enabled ? "yes" : "no").padStart(7), r.name, r.source.kind, processText(r), r.source.location]);
+  for (const line of table(["ENABLED", "NAME", "SOURCE", "PROCESS", "LOCATION"], cells)) ctx.out.line(line);
 }
 
 /** `plugin inspect <name>` for an external plugin; false when `name` is not one. */

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""labelpolicy: a hookplugins external plugin written in Python (standard library only).
+
+It speaks Docker's v1 plugin protocol as hookplugins extends it (docs/PROTOCOL.md):
+
+    labelpolicy.py capabilities            print the Capabilities JSON and exit
+    labelpolicy.py serve --socket <path>   serve HTTP/1.1 on a UNIX socket until SIGTERM
+
+ContainerPlugin.preCreate labels every container with its owning team (from the env var TEAM=..., else
+"unknown") and refuses images from registries other than the allowed ones, with an Err the host reports.
+ContainerPlugin.preStart asks for one OCI prestart hook. Log lines go to stderr as JSON with a "level".
+"""
+import json
+import os
+import signal
+import socketserver
+import sys
+from http.server import BaseHTTPRequestHandler
+
+NAME = "labelpolicy"
+ALLOWED_REGISTRIES = ("busybox", "docker.io/library/", "registry.example.com/")
+
+CAPABILITIES = {
+    "Name": NAME,
+    "Version": "1.0.0",
+    "Description": "Labels containers with their team and allows images from known registries only",
+    "Author": "hookplugins examples",
+    "ProtocolVersion": 1,
+    "Plugins": [
+        {"Type": "ContainerPlugin", "Priority": 20, "Hooks": ["preCreate", "preStart"], "TimeoutMs": 2000, "FailPolicy": "fail-closed"}
+    ],
+}
+
+
+def log(level, msg, **fields):
+    sys.stderr.write(json.dumps({"level": level, "msg": msg, **fields}) + "\n")
+    sys.stderr.flush()
+
+
+def pre_create(body):
+    config = body["Config"]
+    image = config.get("Image", "")
+    if not image.startswith(ALLOWED_REGISTRIES):
+        log("warn", "image refused", image=image)
+        return {"Err": f"image {image!r} is not from an allowed registry ({', '.join(ALLOWED_REGISTRIES)})"}
+    team = "unknown"
+    for entry in config.get("Env") or []:
+        if entry.startswith("TEAM="):
+            team = entry[len("TEAM="):]
+    config["Labels"] = {**(config.get("Labels") or {}), "example.com/team": team}
+    return {"Config": config}
+
+
+def pre_start(body):
+    return {"Hooks": [{"priority": 5, "path": "/bin/true", "args": ["labelpolicy"]}]}
+
+
+HANDLERS = {
+    "/Plugin.Activate": lambda body: {"Implements": ["ContainerPlugin"]},
+    "/Plugin.Capabilities": lambda body: CAPABILITIES,
+    "/ContainerPlugin.PreCreate": pre_create,
+    "/ContainerPlugin.PreStart": pre_start,
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the host pools connections
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        handler = HANDLERS.get(self.path)
+        if handler is None:
+            return self.reply(404, {"Err": f"unknown method {self.path[1:]}"})
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+            return self.reply(200, handler(body))
+        except Exception as error:  # the host reports it as this plugin's error in this hook
+            return self.reply(500, {"Err": str(error)})
+
+    def reply(self, status, value):
+        data = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/vnd.docker.plugins.v1+json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt, *args):
+        pass  # one line per request would flood the host's log
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def serve(socket_path):
+    if os.path.exists(socket_path):
+        os.unlink(socket_path)
+    server = Server(socket_path, Handler)
+    os.chmod(socket_path, 0o600)
+
+    def stop(signum, frame):
+        log("info", "stopping", signal=signum)
+        server.server_close()
+        os.unlink(socket_path)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log("info", "serving", socket=socket_path)
+    server.serve_forever()
+
+
+def main(argv):
+    if argv[:1] == ["capabilities"]:
+        print(json.dumps(CAPABILITIES))
+        return 0
+    if len(argv) == 3 and argv[0] == "serve" and argv[1] == "--socket":
+        serve(argv[2])
+        return 0
+    sys.stderr.write("usage: labelpolicy.py capabilities | labelpolicy.py serve --socket <path>\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,79 @@
+/**
+ * The Python example plugin (examples/python-plugin, standard library only) against a real host: as an executable
+ * and as a socket plugin, and the example host program itself.
+ */
+import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createHost, createRegistry, PluginHookError, type Host, type PluginLogEvent } from "hookplugins";
+import { loadExternalPlugins, type ExternalPlugins } from "hookplugins/external";
+import { waitFor } from "./helpers.js";
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+const pluginDir = join(repoRoot, "examples/python-plugin/plugins");
+const python = (process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "python3")).find((path) => existsSync(path));
+if (!python) console.warn("skipping the Python example tests: `python3` is not on PATH");
+
+let host: Host | undefined;
+let external: ExternalPlugins | undefined;
+afterEach(async () => {
+  await host?.close();
+  await external?.close();
+  host = undefined;
+  external = undefined;
+});
+
+describe.skipIf(!python)("the Python example plugin", () => {
+  it("runs as an executable: labels the container, asks for a prestart hook, logs JSON lines", async () => {
+    const registry = createRegistry();
+    external = await loadExternalPlugins(registry, { executableDirs: [pluginDir] });
+    host = createHost({ registry, external });
+    const logs: PluginLogEvent[] = [];
+    host.events.on("pluginLog", (e) => logs.push(e));
+    const config = await host.container.preCreate({ Image: "busybox", Env: ["TEAM=storage"] });
+    expect(config.Labels).toEqual({ "example.com/team": "storage" });
+    expect(await host.container.preStart({ Id: "c1" } as never)).toEqual([{ priority: 5, path: "/bin/true", args: ["labelpolicy"] }]);
+    await waitFor(() => logs.some((l) => l.level === "info"), 3000, "the plugin's serving line");
+    expect(logs[0]).toMatchObject({ plugin: "labelpolicy", level: "info", stream: "stderr" });
+  });
+
+  it("refuses an image with its Err, as a PluginHookError naming plugin and hook", async () => {
+    const registry = createRegistry();
+    external = await loadExternalPlugins(registry, { executableDirs: [pluginDir] });
+    host = createHost({ registry, external });
+    const error = await host.container.preCreate({ Image: "evil.example.org/miner" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PluginHookError);
+    expect((error as Error).message).toMatch(/^plugin "labelpolicy" failed in ContainerPlugin\.preCreate: image 'evil\.example\.org\/miner' is not from an allowed registry/);
+  });
+
+  it("runs as a socket plugin that the host finds in a socket folder", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hookplugins-py-"));
+    const child = spawn(join(pluginDir, "labelpolicy.py"), ["serve", "--socket", join(dir, "labelpolicy.sock")], { stdio: "ignore" });
+    try {
+      const registry = createRegistry();
+      external = await loadExternalPlugins(registry, { socketDirs: [dir] }, { retryTotalMs: 10_000 });
+      await external.get("labelpolicy", "ContainerPlugin"); // the interpreter may still be starting: wait for its socket
+      host = createHost({ registry, external });
+      expect((await host.container.preCreate({ Image: "busybox" })).Labels).toEqual({ "example.com/team": "unknown" });
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      expect(existsSync(join(dir, "labelpolicy.sock"))).toBe(false);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("works with the example host program", async () => {
+    const out = await new Promise<string>((resolvePromise, reject) => {
+      execFile(process.execPath, ["--import", "tsx", "examples/python-plugin/host.ts"], { cwd: repoRoot, timeout: 30_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolvePromise(stdout),
+      );
+    });
+    expect(out).toContain('labels: {"example.com/team":"storage"}');
+    expect(out).toContain('refused: plugin "labelpolicy" failed in ContainerPlugin.preCreate');
+    expect(out).toMatch(/\[labelpolicy\] process stopped \(close\)\nclosed\n$/);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { PluginHookError, type AuditEntry, type ContainerCreateConfig, type Host, type VolumeCreateConfig } from "hookplugins";
 import { attributeChanges, describeChanges, type AttributedChange } from "./changeReport.js";
+import { Deadlines } from "./deadlines.js";
 
 /** What the bridge does when plugins would change a request (dockerd cannot apply a changed body). */
 export type OnChange = "deny" | "warn" | "allow";
@@ -99,6 +100,7 @@ export interface AuthzStats {
 export function createAuthzHandlers(options: AuthzOptions): { handlers: Record<string, (body: unknown) => Promise<AuthzReply> | AuthzReply>; stats: AuthzStats } {
   const onChange = options.onChange ?? "deny";
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  const deadlines = new Deadlines(timeoutMs);
   const warn = options.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const stats: AuthzStats = { requests: 0, denied: 0 };
   const deny = (Msg: string): AuthzReply => {
@@ -128,14 +130,17 @@ export function createAuthzHandlers(options: AuthzOptions): { handlers: Record<s
     if (!checked) return { Allow: true };
     const what = checked.kind === "container" ? "container create" : "volume create";
     let changes: AttributedChange[];
+    const deadline = deadlines.start();
     try {
-      changes = await check(checked, AbortSignal.timeout(timeoutMs));
+      changes = await check(checked, deadline.signal);
     } catch (error) {
       if (error instanceof PluginHookError) return deny(error.message);
       if (error instanceof DOMException && error.name === "TimeoutError") {
         return deny(`hookplugins did not finish checking this ${what} within ${timeoutMs} ms; it is denied`);
       }
       return deny(`hookplugins failed to check this ${what}: ${(error as Error).message ?? String(error)}`);
+    } finally {
+      deadline.done();
     }
     if (changes.length === 0 || onChange === "allow") return { Allow: true };
     const list = describeChanges(changes);

@@ -4,6 +4,7 @@
  * Failures are answered as `{"Err": ...}` with status 200, which dockerd reports as `<op> <volume>: <Err>`.
  */
 import { PluginHookError, type Host, type VolumeCreateConfig } from "hookplugins";
+import { Deadlines } from "./deadlines.js";
 import { VolumeStore, VolumeStoreError } from "./volumeStore.js";
 
 /** What the volume driver handlers need. */
@@ -40,7 +41,7 @@ function options(opts: unknown): Record<string, string> {
 /** The handlers of every VolumeDriver.* call. */
 export function createVolumeDriverHandlers(o: VolumeDriverOptions): Record<string, (body: unknown) => Promise<Reply> | Reply> {
   const { store, host, driverName } = o;
-  const timeoutMs = o.requestTimeoutMs ?? 10_000;
+  const deadlines = new Deadlines(o.requestTimeoutMs ?? 10_000);
   const guard =
     (fn: (a: ReturnType<typeof args>) => Promise<Reply> | Reply) =>
     async (body: unknown): Promise<Reply> => {
@@ -59,7 +60,13 @@ export function createVolumeDriverHandlers(o: VolumeDriverOptions): Record<strin
     "VolumeDriver.Create": guard(async (a) => {
       const volume = name(a);
       const config: VolumeCreateConfig = { Name: volume, Driver: driverName, DriverOpts: options(a.Opts) };
-      const final = await host.volume.preVolumeCreate(config, { signal: AbortSignal.timeout(timeoutMs) });
+      const deadline = deadlines.start();
+      let final: VolumeCreateConfig;
+      try {
+        final = await host.volume.preVolumeCreate(config, { signal: deadline.signal });
+      } finally {
+        deadline.done();
+      }
       if (final.Name !== volume) {
         throw new VolumeStoreError(`a plugin renamed volume ${volume} to ${JSON.stringify(final.Name)}; a volume driver cannot rename the volume Docker asked for`);
       }

@@ -26,9 +26,9 @@ export class CallContext implements HookContext {
     return this.controller.signal;
   }
 
-  /** Whether the plugin has read `signal` (then the context is not reused for another call). */
-  get touched(): boolean {
-    return this.controller !== undefined;
+  /** Whether nothing can tell this context from a new one: its signal was never read and it was never aborted. */
+  get reusable(): boolean {
+    return this.controller === undefined && this.reason === notAborted;
   }
 
   /** Aborts this call's signal (now, or when the plugin first reads it). */

@@ -16,6 +16,7 @@ import { PluginAbortedError, PluginHookError, PluginTimeoutError } from "../erro
 import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
 import type { Chain } from "./chain.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
+import { now } from "./clock.js";
 import { CallContext } from "./hookContext.js";
 import type { HostCore } from "./hostCore.js";
 import { channelActive, HookCall } from "./tracing.js";
@@ -64,6 +65,11 @@ function executor(resolve: (value: unknown) => void, reject: (error: unknown) =>
   madeReject = reject;
 }
 
+/** Gives a finished call's context back to its entry for the next call, unless the plugin read its signal or it was aborted. */
+function release(entry: ChainEntry, ctx: CallContext): void {
+  if (ctx.reusable) entry.ctx = ctx;
+}
+
 function aggregate(run: Run): AggregateError {
   const errors = run.errors!;
   return new AggregateError(
@@ -88,7 +94,7 @@ export class Run implements Watched {
   pending: PromiseLike<unknown> | undefined = undefined;
   /** The plugin called last: the pending step's plugin, or the one named when the caller cancels. */
   current: ChainEntry | undefined = undefined;
-  /** When the pending step's limit runs out (performance.now() time; Infinity: no limit). */
+  /** When the pending step's limit runs out (clock.ts time; Infinity: no limit). */
   deadline = Infinity;
   /** Previous run in the watchdog's list. */
   prev: Watched | undefined = undefined;
@@ -175,26 +181,27 @@ export class Run implements Watched {
     const fresh = this.#fresh;
     this.#fresh = false;
     this.current = entry;
-    const ctx = entry.ctx;
+    // the entry's spare context, or a new one while another call of this plugin holds it
+    const ctx = entry.ctx ?? new CallContext(entry.name, spec.name);
+    entry.ctx = undefined;
     let input = this.value;
     let snapshot: unknown;
     let call: HookCall | undefined;
     let result: unknown;
     try {
-      if (this.traced) call = new HookCall(spec.name, spec.kind, entry, fresh ? this.#clock : performance.now(), this.core, this.publish);
+      if (this.traced) call = new HookCall(spec.name, spec.kind, entry, fresh ? this.#clock : now(), this.core, this.publish);
       if (entry.failOpen) {
         input = spec.copy(input);
         if (spec.snapshot !== undefined) snapshot = spec.snapshot(input);
       }
       result = this.publish ? call!.invoke(spec, entry.fn, entry.target, ctx, input, this) : spec.invoke(entry.fn, entry.target, ctx, input, this);
     } catch (error) {
-      if (ctx.touched) entry.ctx = new CallContext(entry.name, spec.name);
+      release(entry, ctx);
       this.fail(entry, error, call, input, snapshot);
       return;
     }
     if (isThenable(result)) {
-      // this call keeps its context (a timeout or cancel aborts its signal); later calls get a new one
-      entry.ctx = new CallContext(entry.name, spec.name);
+      // this call keeps its context until it settles (a timeout or cancel aborts its signal)
       this.pending = result;
       this.#ctx = ctx;
       this.#input = input;
@@ -205,11 +212,11 @@ export class Run implements Watched {
         call.wentAsync();
         this.deadline = limit > 0 ? call.startedAt + limit : Infinity;
       } else {
-        this.deadline = limit > 0 ? (fresh ? this.#clock : performance.now()) + limit : Infinity;
+        this.deadline = limit > 0 ? (fresh ? this.#clock : now()) + limit : Infinity;
       }
       return;
     }
-    if (ctx.touched) entry.ctx = new CallContext(entry.name, spec.name);
+    release(entry, ctx);
     this.accept(entry, result, input, call, snapshot);
   }
 
@@ -253,7 +260,7 @@ export class Run implements Watched {
   }
 
   #read(): number {
-    const t = performance.now();
+    const t = now();
     this.#clock = t;
     this.#fresh = true;
     return t;
@@ -316,6 +323,7 @@ export class Run implements Watched {
     }
     this.pending = undefined;
     this.deadline = Infinity;
+    release(this.current!, this.#ctx!);
     try {
       this.accept(this.current!, result, this.#input, this.#call, this.#snapshot);
     } catch (stop) {
@@ -336,6 +344,7 @@ export class Run implements Watched {
   #failStep(error: unknown): void {
     this.pending = undefined;
     this.deadline = Infinity;
+    release(this.current!, this.#ctx!);
     try {
       this.fail(this.current!, error, this.#call, this.#input, this.#snapshot);
     } catch (stop) {

@@ -8,10 +8,11 @@
  * writes. The timer keeps the process alive only while some run is watched: it is unref'd as soon as the list
  * is empty, and stops at its next tick.
  */
+import { now as clock } from "./clock.js";
 
 /** What the watchdog needs from a run. */
 export interface Watched {
-  /** When the pending step's limit runs out (performance.now() time); Infinity: no limit or no pending step. */
+  /** When the pending step's limit runs out (clock.ts time); Infinity: no limit or no pending step. */
   readonly deadline: number;
   /** Previous run in the list. */
   prev: Watched | undefined;
@@ -89,7 +90,7 @@ export class Watchdog {
 
   #tick = (): void => {
     this.#timer = undefined;
-    const now = performance.now();
+    const now = clock();
     for (let run = this.#head; run; ) {
       const next = run.next; // timeOut() may unwatch run
       if (now >= run.deadline) run.timeOut();

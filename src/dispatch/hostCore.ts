@@ -62,7 +62,7 @@ export class HostCore {
   onEnd = false;
   /** Someone listens to hookError. */
   onError = false;
-  /** Someone listens to any per-call event: only then (or when the TracingChannel has subscribers) are calls traced. */
+  /** Someone listens to any per-call event: only then are plugin calls timed for these events. */
   listening = false;
 
   /** Creates the core. */

@@ -19,14 +19,14 @@ import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import { now } from "./clock.js";
 import { CallContext } from "./hookContext.js";
 import type { HostCore } from "./hostCore.js";
-import { channelActive, HookCall } from "./tracing.js";
+import { channelActive, emitEnd, emitError, emitStart, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
 import type { Watched } from "./watchdog.js";
 
 /** How one hook point calls a plugin and folds its result into the run. */
 export interface HookSpec {
   /** The hook point. */
   readonly name: HookName;
-  /** How the host runs it (published with every traced call). */
+  /** How the host runs it (published with every call on the TracingChannel). */
   readonly kind: DispatchKind;
   /** Whether a call with no plugin to run resolves with its input value (waterfalls) rather than nothing. */
   readonly returnsValue: boolean;
@@ -100,8 +100,8 @@ export class Run implements Watched {
   prev: Watched | undefined = undefined;
   /** Next run in the watchdog's list. */
   next: Watched | undefined = undefined;
-  /** Whether plugin calls are traced: a host event listener or a channel subscriber existed when the call began. */
-  readonly traced: boolean;
+  /** Whether plugin calls are timed for the host's events: a hookStart/End/Error listener existed when the call began. */
+  readonly timed: boolean;
   /** Whether the TracingChannel had subscribers when the call began. */
   readonly publish: boolean;
 
@@ -109,7 +109,9 @@ export class Run implements Watched {
   #ctx: CallContext | undefined = undefined;
   #input: unknown = undefined;
   #snapshot: unknown = undefined;
-  #call: HookCall | undefined = undefined;
+  #message: HookCall | undefined = undefined;
+  // when the plugin called last started (read only for a timed run)
+  #startedAt = 0;
   // the last clock reading, and whether no plugin ran since (then it is also the next plugin's start)
   #clock = 0;
   #fresh = false;
@@ -133,9 +135,8 @@ export class Run implements Watched {
     readonly signal: AbortSignal | undefined,
     readonly mode: FailureMode = "stop",
   ) {
-    const publish = channelActive();
-    this.publish = publish;
-    this.traced = publish || core.listening;
+    this.publish = channelActive();
+    this.timed = core.listening;
   }
 
   /** Runs the plugins that `chain.call` visits; resolves with the hook point's result. */
@@ -178,7 +179,8 @@ export class Run implements Watched {
   /** Calls one plugin; a promise result becomes the pending step. Throws when a failure must stop the run. */
   invoke(entry: ChainEntry): void {
     const spec = this.spec;
-    const fresh = this.#fresh;
+    // a clock reading taken since the last plugin ran is this plugin's start (-1: none yet)
+    let start = this.#fresh ? this.#clock : -1;
     this.#fresh = false;
     this.current = entry;
     // the entry's spare context, or a new one while another call of this plugin holds it
@@ -186,18 +188,27 @@ export class Run implements Watched {
     entry.ctx = undefined;
     let input = this.value;
     let snapshot: unknown;
-    let call: HookCall | undefined;
+    let message: HookCall | undefined;
     let result: unknown;
     try {
-      if (this.traced) call = new HookCall(spec.name, spec.kind, entry, fresh ? this.#clock : now(), this.core, this.publish);
+      if (this.timed) {
+        if (start < 0) start = now();
+        this.#startedAt = start;
+        if (this.core.onStart) emitStart(this.core, entry.name, spec.name);
+      }
       if (entry.failOpen) {
         input = spec.copy(input);
         if (spec.snapshot !== undefined) snapshot = spec.snapshot(input);
       }
-      result = this.publish ? call!.invoke(spec, entry.fn, entry.target, ctx, input, this) : spec.invoke(entry.fn, entry.target, ctx, input, this);
+      if (this.publish) {
+        message = new HookCall(spec.name, spec.kind, entry);
+        result = invokePublished(message, spec, entry.fn, entry.target, ctx, input, this);
+      } else {
+        result = spec.invoke(entry.fn, entry.target, ctx, input, this);
+      }
     } catch (error) {
       release(entry, ctx);
-      this.fail(entry, error, call, input, snapshot);
+      this.fail(entry, error, message, false, input, snapshot);
       return;
     }
     if (isThenable(result)) {
@@ -206,39 +217,36 @@ export class Run implements Watched {
       this.#ctx = ctx;
       this.#input = input;
       this.#snapshot = snapshot;
-      this.#call = call;
+      this.#message = message;
+      if (message !== undefined) publishWentAsync(message);
       const limit = entry.timeoutMs;
-      if (call !== undefined) {
-        call.wentAsync();
-        this.deadline = limit > 0 ? call.startedAt + limit : Infinity;
-      } else {
-        this.deadline = limit > 0 ? (fresh ? this.#clock : now()) + limit : Infinity;
-      }
+      this.deadline = limit > 0 ? (start < 0 ? now() : start) + limit : Infinity;
       return;
     }
     release(entry, ctx);
-    this.accept(entry, result, input, call, snapshot);
+    this.accept(entry, result, input, message, false, snapshot);
   }
 
-  /** Folds a plugin's result into the run (a bad result is that plugin's failure). */
-  accept(entry: ChainEntry, result: unknown, input: unknown, call: HookCall | undefined, snapshot: unknown): void {
+  /** Folds a plugin's result into the run (a bad result is that plugin's failure); `async`: it came from a promise. */
+  accept(entry: ChainEntry, result: unknown, input: unknown, message: HookCall | undefined, async: boolean, snapshot: unknown): void {
     try {
       this.spec.accept(this, result, input, entry);
     } catch (error) {
-      this.fail(entry, error, call, input, snapshot);
+      this.fail(entry, error, message, async, input, snapshot);
       return;
     }
-    if (call !== undefined) call.succeeded(result, this.#endTime());
+    if (message !== undefined) publishResult(message, result, async);
+    if (this.timed && this.core.onEnd) emitEnd(this.core, entry.name, this.spec.name, this.#endTime() - this.#startedAt);
   }
 
   /** Reports a plugin failure and undoes what a fail-open plugin started; throws it when it must stop the run. */
-  fail(entry: ChainEntry, error: unknown, call: HookCall | undefined, input: unknown, snapshot: unknown): void {
+  fail(entry: ChainEntry, error: unknown, message: HookCall | undefined, async: boolean, input: unknown, snapshot: unknown): void {
     const hook = this.spec.name;
     const wrapped =
       error instanceof PluginHookError && error.plugin === entry.name && error.hook === hook
         ? error
         : new PluginHookError(entry.name, hook, error);
-    if (call !== undefined) call.failed(wrapped, this.#endTime());
+    this.#failed(entry, wrapped, message, async);
     if (entry.failOpen) {
       if (this.spec.restore !== undefined) this.spec.restore(this, input, snapshot, wrapped);
       return;
@@ -257,6 +265,12 @@ export class Run implements Watched {
     this.#ctx!.abort(error);
     this.#newHandlers(); // what the step still delivers is ignored
     this.#failStep(error);
+  }
+
+  /** Publishes and emits a failed call. */
+  #failed(entry: ChainEntry, error: PluginHookError, message: HookCall | undefined, async: boolean): void {
+    if (message !== undefined) publishError(message, error, async);
+    if (this.timed && this.core.onError) emitError(this.core, entry, this.spec.name, error, this.#endTime() - this.#startedAt);
   }
 
   #read(): number {
@@ -317,7 +331,7 @@ export class Run implements Watched {
 
   #stepDone(result: unknown): void {
     // a result that arrives at or after the deadline is refused, even when the watchdog has not fired yet
-    if ((this.deadline !== Infinity || this.#call !== undefined) && this.#read() >= this.deadline) {
+    if (this.deadline !== Infinity && this.#read() >= this.deadline) {
       this.timeOut();
       return;
     }
@@ -325,7 +339,7 @@ export class Run implements Watched {
     this.deadline = Infinity;
     release(this.current!, this.#ctx!);
     try {
-      this.accept(this.current!, result, this.#input, this.#call, this.#snapshot);
+      this.accept(this.current!, result, this.#input, this.#message, true, this.#snapshot);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -334,7 +348,7 @@ export class Run implements Watched {
   }
 
   #stepFailed(error: unknown): void {
-    if ((this.deadline !== Infinity || this.#call !== undefined) && this.#read() >= this.deadline) {
+    if (this.deadline !== Infinity && this.#read() >= this.deadline) {
       this.timeOut();
       return;
     }
@@ -346,7 +360,7 @@ export class Run implements Watched {
     this.deadline = Infinity;
     release(this.current!, this.#ctx!);
     try {
-      this.fail(this.current!, error, this.#call, this.#input, this.#snapshot);
+      this.fail(this.current!, error, this.#message, true, this.#input, this.#snapshot);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -390,7 +404,7 @@ export class Run implements Watched {
     const error = this.cancelled();
     if (this.pending !== undefined) {
       this.#ctx!.abort(this.signal!.reason);
-      if (this.#call !== undefined && error instanceof PluginHookError) this.#call.failed(error, this.#endTime());
+      if (error instanceof PluginHookError) this.#failed(this.current!, error, this.#message, true);
     }
     this.#newHandlers();
     this.pending = undefined;

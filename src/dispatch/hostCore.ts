@@ -7,6 +7,7 @@ import type { PluginHookError } from "../errors.js";
 import type { HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy } from "../plugins/interfaces.js";
 import type { RegisteredPlugin } from "../registry/registry.js";
+import { currentClock, type Clock } from "./clock.js";
 import { Watchdog } from "./watchdog.js";
 
 /** A plugin hook call began. */
@@ -54,8 +55,10 @@ export type HostEventEmitter = TypedEmitterModule.default<HostEvents>;
 export class HostCore {
   /** The host's typed events. */
   readonly events: HostEventEmitter = new EventEmitter() as unknown as HostEventEmitter;
+  /** The host's clock (the global `performance.now`, bound when the host was created): the time base of deadlines. */
+  readonly now: Clock = currentClock();
   /** The timeouts of async steps. */
-  readonly watchdog = new Watchdog();
+  readonly watchdog = new Watchdog(this.now);
   /** Someone listens to hookStart. */
   onStart = false;
   /** Someone listens to hookEnd. */

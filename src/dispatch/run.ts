@@ -16,7 +16,6 @@ import { PluginAbortedError, PluginHookError, PluginTimeoutError } from "../erro
 import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
 import type { Chain } from "./chain.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
-import { now } from "./clock.js";
 import { CallContext } from "./hookContext.js";
 import type { HostCore } from "./hostCore.js";
 import { channelActive, emitEnd, emitError, emitStart, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
@@ -94,7 +93,7 @@ export class Run implements Watched {
   pending: PromiseLike<unknown> | undefined = undefined;
   /** The plugin called last: the pending step's plugin, or the one named when the caller cancels. */
   current: ChainEntry | undefined = undefined;
-  /** When the pending step's limit runs out (clock.ts time; Infinity: no limit). */
+  /** When the pending step's limit runs out (host clock time; Infinity: no limit). */
   deadline = Infinity;
   /** Previous run in the watchdog's list. */
   prev: Watched | undefined = undefined;
@@ -192,7 +191,7 @@ export class Run implements Watched {
     let result: unknown;
     try {
       if (this.timed) {
-        if (start < 0) start = now();
+        if (start < 0) start = this.core.now();
         this.#startedAt = start;
         if (this.core.onStart) emitStart(this.core, entry.name, spec.name);
       }
@@ -220,7 +219,7 @@ export class Run implements Watched {
       this.#message = message;
       if (message !== undefined) publishWentAsync(message);
       const limit = entry.timeoutMs;
-      this.deadline = limit > 0 ? (start < 0 ? now() : start) + limit : Infinity;
+      this.deadline = limit > 0 ? (start < 0 ? this.core.now() : start) + limit : Infinity;
       return;
     }
     release(entry, ctx);
@@ -274,7 +273,7 @@ export class Run implements Watched {
   }
 
   #read(): number {
-    const t = now();
+    const t = this.core.now();
     this.#clock = t;
     this.#fresh = true;
     return t;

@@ -88,12 +88,15 @@ const cases: Case[] = [
       return [
         { name: "hookplugins", run: oneAtATime(p.hookplugins) },
         { name: "loop", run: oneAtATime(p.loop) },
+        { name: "loop + a clock reading per await", run: oneAtATime(p.timedLoop) },
         { name: "tapable", run: oneAtATime(p.tapable) },
         { name: "hookable", run: oneAtATime(p.hookable) },
       ];
     },
     checks: [
       { label: "vs the loop", a: "hookplugins", b: "loop", max: 1.2 },
+      { label: "the loop + a clock reading per await vs the loop (the floor with time limits)", a: "loop + a clock reading per await", b: "loop" },
+      { label: "vs the loop + a clock reading per await", a: "hookplugins", b: "loop + a clock reading per await" },
       { label: "vs tapable", a: "hookplugins", b: "tapable" },
       { label: "vs hookable", a: "hookplugins", b: "hookable" },
     ],

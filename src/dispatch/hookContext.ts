@@ -43,9 +43,12 @@ export class CallContext implements HookContext, AbortListenable {
     return this.controller.signal;
   }
 
-  /** Whether the plugin has read `signal` (then the context is not reused for another call). */
-  get touched(): boolean {
-    return this.controller !== undefined || this.listened;
+  /**
+   * Whether nothing can tell this context from a new one: its signal was never read, no abort listener was set, and
+   * it was never aborted (then its plugin's next call may reuse it).
+   */
+  get reusable(): boolean {
+    return this.controller === undefined && !this.listened && this.reason === notAborted;
   }
 
   /** Sets (or clears) the one abort listener; true, without keeping it, when already aborted. */

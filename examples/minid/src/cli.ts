@@ -25,7 +25,9 @@ export const usage = `usage: minid [--socket PATH] [--state-dir DIR] [--dry-run]
   --state-dir DIR   where images, containers and volumes live (default: $TMPDIR/minid)
   --dry-run         never run runc: write OCI bundles and print what would run
   --runc PATH       runc binary (default: runc on PATH)
-Point the docker CLI at it with DOCKER_HOST=unix://<socket>.`;
+Point the docker CLI at it with DOCKER_HOST=unix://<socket>.
+SIGINT or SIGTERM stops minid cleanly (containers killed, stop hooks run, socket removed), also while it starts;
+more signals during shutdown are ignored, and the third in all force-quits (exit 128+signal, stop hooks skipped).`;
 
 /** Parses `argv` (without node and script). */
 export function parseMinidArgs(argv: readonly string[]): MinidArgs {

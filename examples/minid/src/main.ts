@@ -3,9 +3,12 @@
  * hookplugins host, starts the daemon and stops it cleanly on SIGTERM or SIGINT.
  */
 import "./plugins.generated.js";
+import { rmSync } from "node:fs";
+import { constants } from "node:os";
 import { createHost } from "hookplugins";
 import { parseMinidArgs, usage } from "./cli.js";
 import { startDaemon } from "./daemon.js";
+import { watchShutdownSignals } from "./shutdownSignals.js";
 
 /** Runs the daemon until SIGTERM/SIGINT; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -20,13 +23,28 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  const host = createHost();
-  const daemon = await startDaemon({ host, socketPath: args.socketPath, stateDir: args.stateDir, dryRun: args.dryRun, runc: args.runc });
-  process.stderr.write(`minid: serving the Docker Engine API on unix://${daemon.socketPath} (runtime: ${daemon.context.runtime.name})\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
+  const socketPath = args.socketPath;
+  // Handlers first: a signal that arrives while minid starts (or the moment it reports ready) must stop it
+  // cleanly, never meet Node's default action, which would skip the stop hooks and leave the socket behind.
+  const signals = watchShutdownSignals({
+    log: (line) => process.stderr.write(`${line}\n`),
+    forceQuit: (signal) => {
+      process.stderr.write(`minid: ${signal} received a third time: force quit (stop hooks skipped, containers left as they are)\n`);
+      rmSync(socketPath, { force: true });
+      process.exit(128 + constants.signals[signal]);
+    },
   });
+  const host = createHost();
+  let daemon;
+  try {
+    daemon = await startDaemon({ host, socketPath, stateDir: args.stateDir, dryRun: args.dryRun, runc: args.runc });
+  } catch (err) {
+    process.stderr.write(`minid: cannot start: ${(err as Error).message}\n`);
+    host.close();
+    return 1;
+  }
+  process.stderr.write(`minid: serving the Docker Engine API on unix://${daemon.socketPath} (runtime: ${daemon.context.runtime.name})\n`);
+  const signal = await signals.first;
   process.stderr.write(`minid: ${signal} received, shutting down\n`);
   try {
     await daemon.stop();

@@ -4,7 +4,8 @@ import { chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { isRoot, repoRoot, runDocker } from "./helpers.js";
+import { itWithTools } from "../support/tools.js";
+import { itWithDocker, repoRoot, runDocker } from "./helpers.js";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -71,7 +72,7 @@ async function startMinid(extra: string[] = [], options: { user?: { uid: number;
 /** A helper command that ignores SIGTERM, so that minid's shutdown waits for the helper's stop time limit (3 s). */
 const stubbornHelper = { HOOKPLUGINS_HELPER_CMD: `trap '' TERM; echo ready; exec sleep 60` };
 
-it("minid started from its command line serves the docker CLI", async () => {
+itWithDocker("minid started from its command line serves the docker CLI", async () => {
   const { socketPath } = await startMinid(["--dry-run"]);
   const r = await runDocker(socketPath, ["version", "--format", "{{.Server.Version}}"]);
   expect(r.stdout.trim()).toBe("0.1.0");
@@ -121,14 +122,14 @@ it("the third SIGINT force-quits minid with exit code 130 and removes its socket
   expect(existsSync(minid.socketPath)).toBe(false);
 });
 
-it("minid says so and runs in dry-run mode when runc cannot be used", async () => {
+itWithDocker("minid says so and runs in dry-run mode when runc cannot be used", async () => {
   const { socketPath, output } = await startMinid(["--runc", "/nonexistent/runc"]);
   expect(output()).toMatch(/runc cannot run containers here \(.*\); running in dry-run mode/);
   const r = await runDocker(socketPath, ["version", "--format", "{{(index .Server.Components 0).Details.Runtime}}"]);
   expect(r.stdout.trim()).toBe("dry-run");
 });
 
-it.skipIf(!isRoot)("minid started as an unprivileged user says runc needs root and runs in dry-run mode", async () => {
+itWithTools("root", "docker")("minid started as an unprivileged user says runc needs root and runs in dry-run mode", async () => {
   const { socketPath, output } = await startMinid([], { user: { uid: 65534, gid: 65534 } });
   expect(output()).toContain("minid is not running as root");
   const r = await runDocker(socketPath, ["version", "--format", "{{(index .Server.Components 0).Details.Runtime}}"]);

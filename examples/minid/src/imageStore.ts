@@ -4,8 +4,7 @@
  * archives are unpacked with the system tar.
  */
 import { createHash } from "node:crypto";
-import { constants } from "node:fs";
-import { access, copyFile, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { execFileChecked } from "./exec.js";
@@ -24,22 +23,6 @@ export interface ImageRecord {
   comment: string;
   /** Directory holding the root filesystem. */
   rootfs: string;
-}
-
-/** Places where Debian's busybox-static puts its binary. */
-export const busyboxCandidates = ["/bin/busybox", "/usr/bin/busybox"];
-
-/** The first busybox binary found on the host, or undefined. */
-export async function findBusybox(candidates: readonly string[] = busyboxCandidates): Promise<string | undefined> {
-  for (const path of candidates) {
-    try {
-      await access(path, constants.X_OK);
-      return path;
-    } catch {
-      // try the next one
-    }
-  }
-  return undefined;
 }
 
 /** "busybox" -> "busybox:latest"; "docker.io/library/x:1" -> "x:1"; ids are left alone. */
@@ -112,6 +95,25 @@ export class ImageStore {
       }
       await writeFile(join(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
       await writeFile(join(rootfs, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
+    });
+  }
+
+  /**
+   * Stores a placeholder for `ref` where busybox-static is missing: the directory skeleton of a root filesystem and
+   * a note, no programs. Enough for dry-run mode, which writes bundles and runs nothing.
+   */
+  async buildPlaceholder(ref: string): Promise<ImageRecord> {
+    const note = "minid placeholder image: busybox-static was not installed when it was made; nothing here can run.\n";
+    const id = `sha256:${createHash("sha256").update("minid-placeholder\0").update(ref).digest("hex")}`;
+    const existing = this.#images.get(id);
+    if (existing) return this.#tag(existing, normalizeRef(ref));
+    return this.#store(id, [normalizeRef(ref)], ["sh"], "placeholder: busybox-static is not installed", async (rootfs) => {
+      for (const dir of ["bin", "dev", "etc", "proc", "sys", "tmp", "root", "var", "run"]) {
+        await mkdir(join(rootfs, dir), { recursive: true });
+      }
+      await writeFile(join(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
+      await writeFile(join(rootfs, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
+      await writeFile(join(rootfs, "PLACEHOLDER"), note);
     });
   }
 

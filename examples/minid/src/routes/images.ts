@@ -6,7 +6,7 @@ import type { HandlerSpec, ImageInfo } from "hookplugins";
 import type { DaemonContext } from "../context.js";
 import { requestUrl, sendJson } from "../http.js";
 import { badRequest, notFound } from "../httpErrors.js";
-import { findBusybox, importRef, normalizeRef, type ImageRecord } from "../imageStore.js";
+import { importRef, normalizeRef, type ImageRecord } from "../imageStore.js";
 
 /** The ImageInfo plugins and clients see for a stored image. */
 export function imageInfo(image: ImageRecord): ImageInfo {
@@ -41,9 +41,11 @@ export function imageRoutes(ctx: DaemonContext): HandlerSpec[] {
         } else if (fromImage) {
           req.resume();
           const ref = normalizeRef(importRef(fromImage, url.searchParams.get("tag")) ?? fromImage);
-          const busybox = ref === "busybox:latest" ? await findBusybox() : undefined;
-          if (!busybox) throw notFound(`pull access denied for ${fromImage}: minid only provides busybox, from the host's busybox-static`);
-          image = await ctx.images.buildBusybox(busybox, ref);
+          const existing = ref === "busybox:latest" ? ctx.images.resolve(ref) : undefined;
+          if (ref !== "busybox:latest" || (!ctx.busybox && !existing)) {
+            throw notFound(`pull access denied for ${fromImage}: minid only provides busybox, from the host's busybox-static`);
+          }
+          image = ctx.busybox ? await ctx.images.buildBusybox(ctx.busybox, ref) : existing!;
         } else {
           req.resume();
           throw badRequest("either fromSrc or fromImage must be given");

@@ -4,7 +4,7 @@
  * archives are unpacked with the system tar.
  */
 import { createHash } from "node:crypto";
-import { copyFile, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { execFileChecked } from "./exec.js";
@@ -23,6 +23,19 @@ export interface ImageRecord {
   comment: string;
   /** Directory holding the root filesystem. */
   rootfs: string;
+  /** Bytes the root filesystem takes: the sum of its files' and symlinks' sizes (missing in records of older minids). */
+  size?: number;
+}
+
+/** The sum of the sizes of every file and symlink under `dir` (what `docker images` shows as an image's size). */
+export async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await directorySize(path);
+    else total += (await lstat(path)).size;
+  }
+  return total;
 }
 
 /** "busybox" -> "busybox:latest"; "docker.io/library/x:1" -> "x:1"; ids are left alone. */
@@ -56,6 +69,7 @@ export class ImageStore {
     for (const entry of await readdir(this.#dir)) {
       try {
         const record = JSON.parse(await readFile(join(this.#dir, entry, "image.json"), "utf8")) as ImageRecord;
+        record.size ??= await directorySize(record.rootfs);
         this.#images.set(record.id, record);
       } catch {
         // half-written image: ignore it
@@ -154,7 +168,7 @@ export class ImageStore {
     await mkdir(dir, { recursive: true });
     await fill(rootfs);
     await mkdir(rootfs, { recursive: true });
-    const record: ImageRecord = { id, repoTags: [], created: new Date().toISOString(), cmd, comment, rootfs };
+    const record: ImageRecord = { id, repoTags: [], created: new Date().toISOString(), cmd, comment, rootfs, size: await directorySize(rootfs) };
     this.#images.set(id, record);
     for (const tag of repoTags) await this.#tag(record, tag);
     await this.#save(record);

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { createHost } from "hookplugins";
 import { startDaemon } from "./src/daemon.js";
 import { findDockerCli } from "./src/detectRuntime.js";
+import { demultiplex } from "./src/logs.js";
 import { traceHost } from "./src/traceHost.js";
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -63,8 +64,9 @@ function shell(dockerCli: string | undefined, socketPath: string, stateDir: stri
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8").replace(/[\x00-\x08]/g, "");
-            print(`  HTTP ${res.statusCode ?? 0}: ${text.trim().slice(0, 300)}`);
+            const raw = Buffer.concat(chunks);
+            const text = (res.headers["content-type"] === "application/vnd.docker.multiplexed-stream" ? Buffer.concat(demultiplex(raw).map((r) => r.data)) : raw).toString("utf8");
+            print(`  HTTP ${res.statusCode ?? 0}: ${shortPaths(text.trim(), stateDir).slice(0, 300)}`);
             resolvePromise(text);
           });
         });
@@ -164,6 +166,10 @@ async function demo(): Promise<void> {
     if (!dockerCli) print("(no docker CLI found: talking HTTP to the socket directly; `apt-get install -y docker.io` gets one)");
     const sh = shell(dockerCli, socketPath, stateDir);
     await runContainer(sh, dockerCli !== undefined, stateDir, daemon.context.images.resolve("busybox")?.rootfs ?? stateDir);
+    if (daemon.dryRunReason) {
+      print(`\nThis was a dry run (${daemon.dryRunReason}): minid wrote the OCI bundle and ran nothing.`);
+      print("As root with runc and busybox-static installed (apt-get install -y runc busybox-static), runc runs the container.");
+    }
   } finally {
     process.kill(process.pid, "SIGTERM");
     await stopped;

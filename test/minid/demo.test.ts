@@ -33,6 +33,16 @@ describe("the npm start demo", () => {
     if (canRunRunc) expect(stdout).toContain("runc ran the prestart hooks in this order: prestart-early -> network -> prestart-late");
   }, 30_000);
 
+  it("names files by their path from the repo root and labels every value it prints", async () => {
+    const { stdout } = await runDemo(["--dry-run"]);
+    expect(stdout).toContain("examples/minid/src/plugins.generated.ts");
+    expect(stdout).toContain("hooks.prestart[0] = hookplugins/prestarthooks/trace-hook.sh prestart-early");
+    expect(stdout).not.toContain(repoRoot);
+    const commands = stdout.split("\n").filter((line) => /^(\$ docker|> (GET|POST|DELETE)) /.test(line));
+    expect(commands.length).toBeGreaterThan(5);
+    for (const line of commands) expect(line).toMatch(/ {4}# \S/);
+  }, 30_000);
+
   it("shows the bundled plugins running their hooks", async () => {
     const { stdout } = await runDemo(["--dry-run"]);
     expect(stdout).toContain('plugin "envlimits" runs ContainerPlugin.preCreate');
@@ -44,7 +54,8 @@ describe("the npm start demo", () => {
     const { code, stdout } = await runDemo(["--dry-run"]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/dry-run: would run: runc --root \S+ run --bundle \S+ [0-9a-f]{64}/);
-    expect(stdout).toContain("hooks.prestart:");
+    expect(stdout).toContain("hooks.prestart[0] = ");
     expect(stdout).toContain("minid: stopped cleanly");
+    expect(stdout).toContain("This was a dry run (dry-run was requested)");
   }, 30_000);
 });

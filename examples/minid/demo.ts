@@ -3,20 +3,22 @@
  * module, runs a busybox container through the docker CLI (or plain HTTP when there is no docker CLI),
  * prints every hook point as it fires, then sends itself SIGTERM and shuts the daemon down cleanly.
  * Where containers cannot run (no root, runc or busybox-static; or --dry-run), minid says why and runs in dry-run
- * mode: it writes the OCI bundle and prints what it would run. The demo exits 0 in both modes.
+ * mode: it writes the OCI bundle and prints what it would run. The demo exits 0 in both modes, and Ctrl-C at any
+ * moment stops its daemon cleanly.
  */
 import "./src/plugins.generated.js";
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHost } from "hookplugins";
 import { startDaemon } from "./src/daemon.js";
 import { findDockerCli } from "./src/detectRuntime.js";
 import { demultiplex } from "./src/logs.js";
+import { watchShutdownSignals } from "./src/shutdownSignals.js";
 import { traceHost } from "./src/traceHost.js";
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -35,16 +37,21 @@ function shortPaths(text: string, stateDir: string): string {
 }
 
 interface Shell {
+  /** True once a signal ended the demo early. */
+  stopping(): boolean;
   /** Runs the docker CLI, printing the command, what the printed value is (`label`) and its output. */
   docker(args: string[], label: string): Promise<string>;
   /** Sends one request to the socket, printing it, what the answer is (`label`) and the answer. */
   http(method: string, path: string, label: string, body?: unknown): Promise<string>;
 }
 
-function shell(dockerCli: string | undefined, socketPath: string, stateDir: string): Shell {
+/** The demo's commands; once `stopping()` is true they do nothing (a signal ended the demo early). */
+function shell(dockerCli: string | undefined, socketPath: string, stateDir: string, stopping: () => boolean): Shell {
   const quote = (a: string): string => (/[\s;$>'{}]/.test(a) ? `'${a}'` : a);
   return {
+    stopping,
     docker: (args, label) => {
+      if (stopping()) return Promise.resolve("");
       print(`\n$ docker ${args.map((a) => quote(shortPath(a, stateDir))).join(" ")}    # ${label}`);
       return new Promise((resolvePromise) => {
         execFile(dockerCli ?? "docker", args, { env: { ...process.env, DOCKER_HOST: `unix://${socketPath}` } }, (err, stdout, stderr) => {
@@ -56,6 +63,7 @@ function shell(dockerCli: string | undefined, socketPath: string, stateDir: stri
       });
     },
     http: (method, path, label, body) => {
+      if (stopping()) return Promise.resolve("");
       const shown = body === undefined ? "" : Buffer.isBuffer(body) ? ` <${body.length} bytes>` : ` ${JSON.stringify(body)}`;
       print(`\n> ${method} ${path}${shown}    # ${label}`);
       return new Promise((resolvePromise) => {
@@ -121,6 +129,7 @@ async function runContainer(sh: Shell, viaDocker: boolean, stateDir: string, bus
     await sh.http("POST", "/images/create?fromSrc=-&repo=demo-image&tag=1", "the new image's id", await readFile(archive));
   }
   const configPath = join(stateDir, "containers", id, "bundle", "config.json");
+  if (!id && sh.stopping()) return;
   if (!id || !existsSync(configPath)) {
     print("\nThe container was not created (see the error above), so there is no OCI bundle to show.");
   } else {
@@ -150,33 +159,45 @@ async function demo(): Promise<void> {
   host.events.on("hookStart", ({ plugin, hook }) => print(`      plugin "${plugin}" runs ${hook}`));
   host.events.on("hookError", ({ plugin, hook, error }) => print(`      plugin "${plugin}" failed in ${hook}: ${String(error)}`));
   const traced = traceHost(host, (hook) => print(`  ⚓ hook point ${hook}`));
+  // As in minid's main: the handlers go in first, so Ctrl-C at any moment still stops the daemon cleanly.
+  let received: string | undefined;
+  const signals = watchShutdownSignals({
+    log: print,
+    forceQuit: (signal) => {
+      print(`minid: ${signal} received a third time: force quit`);
+      process.exit(128 + constants.signals[signal]);
+    },
+  });
+  void signals.first.then((signal) => {
+    received = signal;
+    print(`\nminid: ${signal} received, shutting down`);
+  });
   print("minid demo: starting the daemon with the plugins compiled in by examples/minid/src/plugins.generated.ts");
   print(`  state directory ($STATE): ${stateDir}`);
   const dryRun = process.argv.includes("--dry-run") ? true : "auto";
   const daemon = await startDaemon({ host: traced, socketPath, stateDir, dryRun, log: (line) => print(`  ${shortPaths(line, stateDir)}`) });
   print(`minid: serving the Docker Engine API on unix://$STATE/minid.sock (runtime: ${daemon.context.runtime.name})`);
-  const stopped = new Promise<void>((resolvePromise, reject) => {
-    process.once("SIGTERM", () => {
-      print("\nminid: SIGTERM received, shutting down");
-      daemon.stop().then(resolvePromise, reject);
-    });
-  });
+  const stopped = signals.first.then(() => daemon.stop());
   try {
     const dockerCli = await findDockerCli();
     if (!dockerCli) print("(no docker CLI found: talking HTTP to the socket directly; `apt-get install -y docker.io` gets one)");
-    const sh = shell(dockerCli, socketPath, stateDir);
-    await runContainer(sh, dockerCli !== undefined, stateDir, daemon.context.images.resolve("busybox")?.rootfs ?? stateDir);
-    if (daemon.dryRunReason) {
+    const sh = shell(dockerCli, socketPath, stateDir, () => received !== undefined);
+    const ran = runContainer(sh, dockerCli !== undefined, stateDir, daemon.context.images.resolve("busybox")?.rootfs ?? stateDir);
+    // a signal from outside ends the demo early; its daemon stops cleanly all the same
+    await Promise.race([ran, stopped]);
+    if (!received && daemon.dryRunReason) {
       print(`\nThis was a dry run (${daemon.dryRunReason}): minid wrote the OCI bundle and ran nothing.`);
       print("As root with runc and busybox-static installed (apt-get install -y runc busybox-static), runc runs the container.");
     }
   } finally {
-    process.kill(process.pid, "SIGTERM");
+    if (!received) process.kill(process.pid, "SIGTERM");
     await stopped;
     host.close();
     await rm(stateDir, { recursive: true, force: true });
   }
   print("minid: stopped cleanly");
+  // docker commands still under way after an early signal must not keep the demo alive
+  if (received) process.exit(0);
 }
 
 demo().catch((err: unknown) => {

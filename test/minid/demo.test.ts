@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { canRunRunc, repoRoot } from "./helpers.js";
 
@@ -48,6 +48,24 @@ describe("the npm start demo", () => {
     expect(stdout).toContain('plugin "envlimits" runs ContainerPlugin.preCreate');
     expect(stdout).toContain('plugin "helperprocess" runs DaemonPlugin.preStartHook');
     expect(stdout).toContain('plugin "prestart-early" runs ContainerPlugin.preStart');
+  }, 30_000);
+
+  it("Ctrl-C (SIGINT) while the demo starts stops its daemon cleanly and exits 0", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "examples/minid/demo.ts", "--dry-run"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let sent = false;
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      // printed before the daemon starts
+      if (!sent && output.includes("state directory")) sent = child.kill("SIGINT");
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(output).toContain("minid: SIGINT received, shutting down");
+    expect(output).toContain("hook point DaemonPlugin.preStopHook");
+    expect(output).toContain("minid: stopped cleanly");
   }, 30_000);
 
   it("in dry-run mode writes the bundle and prints the runc command it would run", async () => {

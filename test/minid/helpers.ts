@@ -18,9 +18,6 @@ export { ociConfigValidator } from "../support/ociSchema.js";
 /** The repository root. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** True when the tests run as root (needed to start minid as another user). */
-export const isRoot = findTool("root") !== undefined;
-
 /** True when runc really runs containers here (root, runc and busybox found); runc tests skip otherwise. */
 export const canRunRunc = canRunContainers();
 

@@ -30,6 +30,8 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   const esbuildPlugin = { esbuild: "src/esbuild/index.ts" };
   // hookplugins/external: external plugins' client, discovery and serve()
   const external = { external: "src/external/index.ts" };
+  // hookplugins/docker: the Docker Engine bridge (a tool a host starts, so without source maps, like the CLI)
+  const docker = { docker: "src/docker/index.ts" };
   const library: Options[] = [
     { ...common, entry: index, format: "esm", dts: dtsOf(index) },
     { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
@@ -37,6 +39,8 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
     { ...common, entry: external, format: "cjs", shims: true, dts: dtsOf(external) },
     { ...tools, entry: esbuildPlugin, format: "esm", dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
+    { ...tools, entry: docker, format: "esm", external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },
+    { ...tools, entry: docker, format: "cjs", shims: true, external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },
     {
       ...tools,
       entry: { cli: "src/cli/main.ts" },

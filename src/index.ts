@@ -38,7 +38,10 @@ export {
   registerVolumePlugin,
 } from "./registry/defaultRegistry.js";
 export { createHost } from "./dispatch/host.js";
-export type { CallOptions, ExplainEntry, Host, HostExplanation, HostOptions, PreStartOptions } from "./dispatch/host.js";
+export type { CallOptions, ExplainEntry, Host, HostExplanation, HostOptions, PreStartOptions, WaterfallOptions } from "./dispatch/host.js";
+export { diffLeaves } from "./audit/leafDiff.js";
+export type { LeafChange } from "./audit/leafDiff.js";
+export type { AuditEntry } from "./audit/auditedSpec.js";
 export type { HookEndEvent, HookErrorEvent, HookStartEvent, HostEventEmitter, HostEvents } from "./dispatch/hostCore.js";
 export { hookTracingChannel, hookTracingChannelName } from "./dispatch/tracing.js";
 export type { HookTraceMessage } from "./dispatch/tracing.js";

@@ -59,7 +59,7 @@ function parseExternal(path: string, value: unknown): ExternalSourcesManifest | 
 }
 
 /** Every key hookplugins.json may hold; any other key is an error (a typo would otherwise be ignored silently). */
-export const projectManifestKeys: readonly (keyof ProjectManifest)[] = ["plugins", "generated", "stateFile", "installDir"];
+export const projectManifestKeys: readonly (keyof ProjectManifest)[] = ["plugins", "generated", "stateFile", "installDir", "external"];
 
 /** Defaults for every key but `plugins`. */
 export const projectManifestDefaults: Omit<ProjectManifest, "plugins"> = {

@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { libraryVersion } from "../build/libraryInfo.js";
+import { addDockerPluginCommand } from "./commands/dockerPlugin.js";
 import { explainCommand } from "./commands/explain.js";
 import { compileExecutableCommand, serveCommand } from "./commands/external.js";
 import { initCommand } from "./commands/init.js";
@@ -114,6 +115,7 @@ function buildProgram(run: Runner): Command {
     .description("show the effective order at each hook point: priority, plugin, enabled or disabled, source")
     .argument("[hook]", 'one hook point, e.g. "ContainerPlugin.preCreate" or "preCreate"')
     .action((hook: string | undefined, _options, command: Command) => run(command, (ctx) => explainCommand(ctx, hook)));
+  addDockerPluginCommand(program, run);
   return program;
 }
 

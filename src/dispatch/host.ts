@@ -15,11 +15,18 @@ import { hookSpecs } from "./hookSpecs.js";
 import { HostCore, type HostEventEmitter } from "./hostCore.js";
 import { checkPrestartHook, mergePrestartHooks } from "./prestartHooks.js";
 import { Run, type HookSpec } from "./run.js";
+import { auditedSpec, type AuditEntry } from "../audit/auditedSpec.js";
 
 /** Options of every host call. */
 export interface CallOptions {
   /** Cancels the operation: the running plugin's ctx.signal is aborted and the call rejects. */
   signal?: AbortSignal;
+}
+
+/** Options of the waterfall host calls (preCreate, preCreateEndpoint, preVolumeCreate, preCreateContainer). */
+export interface WaterfallOptions extends CallOptions {
+  /** Opt-in audit: each leaf field a plugin changes is appended as `{ pointer, plugin, before, after }`. Unset: no cost. */
+  audit?: AuditEntry[];
 }
 
 /** Options of host.container.preStart. */
@@ -65,7 +72,7 @@ export interface Host<T extends HostTypes = DefaultHostTypes> {
   /** ContainerPlugin hook points. */
   readonly container: {
     /** Runs preCreate as a waterfall; resolves with the final config. */
-    preCreate(config: T["config"], options?: CallOptions): Promise<T["config"]>;
+    preCreate(config: T["config"], options?: WaterfallOptions): Promise<T["config"]>;
     /** Collects every plugin's prestart hooks and merges them with `builtin`, ordered by priority. */
     preStart(container: T["container"], options?: PreStartOptions): Promise<PrestartHook[]>;
     /** Runs preCreateEndpoint as a waterfall on `endpoint`; resolves with the final endpoint. */
@@ -73,7 +80,7 @@ export interface Host<T extends HostTypes = DefaultHostTypes> {
       containerId: string,
       env: readonly string[],
       endpoint: T["endpoint"],
-      options?: CallOptions,
+      options?: WaterfallOptions,
     ): Promise<T["endpoint"]>;
     /** Passes the raw update body through every plugin; resolves with the composed stream. */
     preUpdate(body: Readable, options?: CallOptions): Promise<Readable>;
@@ -90,12 +97,12 @@ export interface Host<T extends HostTypes = DefaultHostTypes> {
   /** VolumePlugin hook points. */
   readonly volume: {
     /** Runs preVolumeCreate as a waterfall; resolves with the final config. */
-    preVolumeCreate(config: T["volumeConfig"], options?: CallOptions): Promise<T["volumeConfig"]>;
+    preVolumeCreate(config: T["volumeConfig"], options?: WaterfallOptions): Promise<T["volumeConfig"]>;
   };
   /** CriPlugin hook points. */
   readonly cri: {
     /** Runs preCreateContainer as a waterfall; resolves with the final config. */
-    preCreateContainer(config: T["config"], sandboxMeta: T["sandboxMeta"], options?: CallOptions): Promise<T["config"]>;
+    preCreateContainer(config: T["config"], sandboxMeta: T["sandboxMeta"], options?: WaterfallOptions): Promise<T["config"]>;
   };
   /** APIPlugin hook points. */
   readonly api: {
@@ -198,6 +205,11 @@ class HostImpl {
   }
 }
 
+/** The spec of one waterfall call: audited only when the caller asked for it. */
+function specFor(spec: HookSpec, options: WaterfallOptions | undefined): HookSpec {
+  return options?.audit ? auditedSpec(spec, options.audit) : spec;
+}
+
 /** Creates a host that dispatches to the plugins of `options.registry` (default: the default registry). */
 export function createHost<T extends HostTypes = DefaultHostTypes>(options: HostOptions<T> = {}): Host<T> {
   const impl = new HostImpl(options as unknown as HostOptions<HostTypes>);
@@ -218,7 +230,7 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
 
   const host: Host<HostTypes> = {
     container: {
-      preCreate: (config, options) => impl.run(preCreate, hookSpecs.preCreate, config, undefined, undefined, options) as Promise<never>,
+      preCreate: (config, options) => impl.run(preCreate, specFor(hookSpecs.preCreate, options), config, undefined, undefined, options) as Promise<never>,
       preStart(container, options) {
         let builtin: PrestartHook[];
         try {
@@ -230,7 +242,7 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
         return hooks.then((fromPlugins) => mergePrestartHooks(builtin, fromPlugins));
       },
       preCreateEndpoint: (containerId, env, endpoint, options) =>
-        impl.run(preCreateEndpoint, hookSpecs.preCreateEndpoint, endpoint, containerId, env, options) as Promise<never>,
+        impl.run(preCreateEndpoint, specFor(hookSpecs.preCreateEndpoint, options), endpoint, containerId, env, options) as Promise<never>,
       preUpdate: (body, options) =>
         impl.run(preUpdate, hookSpecs.preUpdate, body, undefined, undefined, options) as Promise<Readable>,
       postUpdate: (rootfs, env, options) =>
@@ -242,11 +254,11 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     },
     volume: {
       preVolumeCreate: (config, options) =>
-        impl.run(preVolumeCreate, hookSpecs.preVolumeCreate, config, undefined, undefined, options) as Promise<never>,
+        impl.run(preVolumeCreate, specFor(hookSpecs.preVolumeCreate, options), config, undefined, undefined, options) as Promise<never>,
     },
     cri: {
       preCreateContainer: (config, sandboxMeta, options) =>
-        impl.run(preCreateContainer, hookSpecs.preCreateContainer, config, sandboxMeta, undefined, options) as Promise<never>,
+        impl.run(preCreateContainer, specFor(hookSpecs.preCreateContainer, options), config, sandboxMeta, undefined, options) as Promise<never>,
     },
     api: {
       updateHandler: (handlers, options) =>

@@ -181,7 +181,7 @@ describe("hookplugins.json", () => {
     const result = await cli(root, "plugin", "list");
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `hookplugins: error: ${join(root, "hookplugins.json")}: unknown key "plugin" (did you mean "plugins"?); rename or remove it (known keys: plugins, generated, stateFile, installDir)\n`,
+      `hookplugins: error: ${join(root, "hookplugins.json")}: unknown key "plugin" (did you mean "plugins"?); rename or remove it (known keys: plugins, generated, stateFile, installDir, external)\n`,
     );
   });
 
@@ -196,7 +196,7 @@ describe("hookplugins.json", () => {
     await writeFile(join(root, "hookplugins.json"), '{"plugins": [], "extras": true}\n');
     const result = await cli(root, "explain");
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('unknown key "extras"; rename or remove it (known keys: plugins, generated, stateFile, installDir)');
+    expect(result.stderr).toContain('unknown key "extras"; rename or remove it (known keys: plugins, generated, stateFile, installDir, external)');
   });
 
   it("that is not valid JSON is reported with its path and the fix", async () => {

@@ -8,6 +8,7 @@ import { constants } from "node:os";
 import { createHost, defaultRegistry } from "hookplugins";
 import { loadExternalPlugins } from "hookplugins/external";
 import { parseMinidArgs, usage } from "./cli.js";
+import type { MinidHost } from "./context.js";
 import { startDaemon } from "./daemon.js";
 import { watchShutdownSignals } from "./shutdownSignals.js";
 
@@ -35,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.exit(128 + constants.signals[signal]);
     },
   });
-  let host: ReturnType<typeof createHost> | undefined;
+  let host: MinidHost | undefined;
   let daemon;
   try {
     // external plugins (own processes) join the compiled-in ones in the same registry, after them at equal priority

@@ -1,0 +1,88 @@
+/**
+ * `hookplugins docker-plugin`: serves the project's plugins to Docker Engine as one v1 plugin (authorization plugin
+ * and/or volume driver) until SIGTERM or SIGINT.
+ */
+import { resolve } from "node:path";
+import { Command, Option } from "commander";
+import { createDockerBridge, type DockerBridgeOptions } from "../../docker/bridge.js";
+import { loadProjectHost } from "../../docker/projectHost.js";
+import type { OnChange } from "../../docker/authz.js";
+import type { CommandContext } from "../context.js";
+import { UsageError } from "../output.js";
+
+/** The options of `hookplugins docker-plugin`. */
+export interface DockerPluginOptions {
+  /** The Docker plugin name. */
+  readonly name: string;
+  /** Serve the authorization plugin API. */
+  readonly authz?: boolean;
+  /** Serve the volume driver API. */
+  readonly volumeDriver?: boolean;
+  /** Where the volume driver keeps its volumes. */
+  readonly volumeRoot?: string;
+  /** What to do when plugins would change a request. */
+  readonly onChange: OnChange;
+  /** Socket path (default /run/docker/plugins/<name>.sock). */
+  readonly socket?: string;
+  /** Per-request limit in ms. */
+  readonly timeout?: string;
+}
+
+/** Runs the bridge until SIGTERM or SIGINT. */
+export async function dockerPluginCommand(ctx: CommandContext, options: DockerPluginOptions): Promise<void> {
+  if (!options.authz && !options.volumeDriver) throw new UsageError("docker-plugin serves nothing: give --authz, --volume-driver, or both");
+  if (options.volumeDriver && !options.volumeRoot) throw new UsageError("--volume-driver needs --volume-root <dir>, the folder that holds the volumes");
+  if (!options.volumeDriver && options.volumeRoot) throw new UsageError("--volume-root is only used with --volume-driver");
+  let requestTimeoutMs: number | undefined;
+  if (options.timeout !== undefined) {
+    requestTimeoutMs = Number(options.timeout);
+    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new UsageError(`--timeout must be a whole number of milliseconds >= 1, got "${options.timeout}"`);
+  }
+  const { host, plugins } = await loadProjectHost(ctx.root, await ctx.stateFile(), requestTimeoutMs !== undefined ? { timeoutMs: requestTimeoutMs } : {});
+  const bridgeOptions: DockerBridgeOptions = {
+    host,
+    name: options.name,
+    authz: options.authz === true,
+    onChange: options.onChange,
+    ...(options.volumeDriver && { volumeDriver: { root: resolve(ctx.cwd, options.volumeRoot!) } }),
+    ...(options.socket !== undefined && { socket: resolve(ctx.cwd, options.socket) }),
+    ...(requestTimeoutMs !== undefined && { requestTimeoutMs }),
+  };
+  let bridge;
+  try {
+    bridge = await createDockerBridge(bridgeOptions);
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
+  const names = [...new Set(plugins.filter((p) => p.enabled).map((p) => p.name))];
+  if (ctx.out.json) {
+    ctx.out.data({ name: bridge.name, socket: bridge.socketPath, implements: bridge.implements, plugins, onChange: options.onChange });
+  } else {
+    ctx.out.line(
+      `Serving ${names.length ? names.join(", ") : "no plugins"} as Docker plugin "${bridge.name}" (${bridge.implements.join(", ")}) on ${bridge.socketPath}; on change: ${options.onChange}.`,
+    );
+  }
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    process.once("SIGTERM", () => done("SIGTERM"));
+    process.once("SIGINT", () => done("SIGINT"));
+  });
+  await bridge.close();
+  await host.close();
+  if (!ctx.out.json) ctx.out.line(`${signal} received: stopped serving Docker plugin "${bridge.name}".`);
+}
+
+/** Adds `docker-plugin` to `program`; `run` is the program's action runner. */
+export function addDockerPluginCommand(program: Command, run: (command: Command, action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+  program
+    .command("docker-plugin")
+    .description("serve the project's plugins to Docker Engine as an authorization plugin and/or a volume driver (until SIGTERM or SIGINT)")
+    .requiredOption("--name <name>", "the Docker plugin name (--authorization-plugin=<name>, docker volume create -d <name>)")
+    .option("--authz", "serve Docker's authorization plugin API: container and volume creates go through preCreate and preVolumeCreate")
+    .option("--volume-driver", "serve Docker's volume driver API: volumes go through preVolumeCreate and live under --volume-root")
+    .option("--volume-root <dir>", "the folder holding one directory per volume and the volume list")
+    .addOption(new Option("--on-change <mode>", "when plugins would change a create request (Docker cannot apply it): deny, warn (allow and print), allow").choices(["deny", "warn", "allow"]).default("deny"))
+    .option("--socket <path>", "socket path (default: /run/docker/plugins/<name>.sock)")
+    .option("--timeout <ms>", "longest time the plugins may take on one request before it is denied (default 10000)")
+    .action((options: DockerPluginOptions, command: Command) => run(command, (ctx) => dockerPluginCommand(ctx, options)));
+}

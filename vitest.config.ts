@@ -1,8 +1,10 @@
 /**
- * Vitest configuration: `hookplugins` resolves to the library source, as tsconfig's `paths` does.
+ * Vitest configuration: `hookplugins` resolves to the library source, as tsconfig's `paths` does. A reporter lists
+ * skipped tests with their reasons, and under `HOOKPLUGINS_REQUIRE_ALL_TOOLS=1` (CI) fails the run when one skipped.
  */
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { SkipReporter } from "./test/support/skipReporter.js";
 
 /** The test runner's settings. */
 export const config = defineConfig({
@@ -16,6 +18,7 @@ export const config = defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 20_000,
+    reporters: ["default", new SkipReporter()],
   },
 });
 

@@ -55,7 +55,7 @@ export function hostOf(fns: readonly PluginFn[], meta: { failPolicy?: "fail-open
 }
 
 /** The peers of one plugin set, each a function making one call. */
-export function peers(fns: PluginFn[], kind: Kind): Record<"hookplugins" | "loop" | "tapable" | "hookable", () => unknown> {
+export function peers(fns: PluginFn[], kind: Kind): Record<"hookplugins" | "loop" | "timedLoop" | "tapable" | "hookable", () => unknown> {
   const host = hostOf(fns);
 
   const tapable = new AsyncSeriesWaterfallHook<[ContainerCreateConfig]>(["config"]);
@@ -78,9 +78,29 @@ export function peers(fns: PluginFn[], kind: Kind): Record<"hookplugins" | "loop
     return config;
   };
 
+  // the physical limit of a dispatcher that keeps time limits: the loop plus one clock reading per await, which
+  // refuses a result that settled at or after the deadline counted from the call (what hookplugins guarantees)
+  const now = performance.now.bind(performance);
+  const timedLoop = async (): Promise<ContainerCreateConfig> => {
+    const config = newConfig();
+    let start = -1;
+    for (const fn of fns) {
+      if (start < 0) start = now();
+      const result = fn(ctx, config);
+      if (result instanceof Promise) {
+        await result;
+        const settled = now();
+        if (settled >= start + 10_000) throw new Error("timed out");
+        start = settled;
+      }
+    }
+    return config;
+  };
+
   return {
     hookplugins: () => host.container.preCreate(newConfig()),
     loop,
+    timedLoop,
     tapable: () => tapable.promise(newConfig()),
     // as users call it: callHook's own return, not wrapped in an async function
     hookable: () => hookable.callHook("preCreate", newConfig()),

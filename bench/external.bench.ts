@@ -5,6 +5,7 @@
  * BENCH_EXTERNAL_MS (default 1500) sets each measurement's length, BENCH_ROUNDS (default 3) the rounds.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import os from "node:os";
@@ -43,6 +44,17 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const us = (ms: number): string => `${(ms * 1000).toFixed(1)} µs`;
 
+/** The plugin server's CPU time so far in µs, from /proc (Linux; 0 elsewhere); its resolution is one clock tick. */
+function serverCpuUs(): number {
+  try {
+    const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
+  } catch {
+    return 0;
+  }
+}
+const clockTicks = 100; // USER_HZ, 100 on Linux
+
 const dir = await mkdtemp(join(os.tmpdir(), "hookplugins-bench-"));
 const socket = join(dir, "bench.sock");
 const server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./externalServer.ts", import.meta.url)), socket], { stdio: ["ignore", "pipe", "inherit"] });
@@ -58,12 +70,15 @@ try {
   const host = createHost({ registry, external });
   const viaHost: Call = () => host.container.preCreate(newConfig());
 
-  // the floor: a bare keep-alive POST of the same body to the same server, reply parsed
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // the floor: a bare keep-alive POST of the same body with the same headers (Docker's Accept and Content-Length)
+  // to the same server, through an agent with the host's settings, reply parsed
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64, scheduling: "lifo" });
+  const accept = "application/vnd.docker.plugins.v1.2+json";
   const bare: Call = () =>
     new Promise((resolve, reject) => {
       const body = JSON.stringify({ Config: newConfig() });
-      const req = request({ socketPath: socket, agent, method: "POST", path: "/ContainerPlugin.PreCreate", headers: { "Content-Length": Buffer.byteLength(body) } }, (res) => {
+      const headers = { Accept: accept, "Content-Length": Buffer.byteLength(body) };
+      const req = request({ socketPath: socket, agent, method: "POST", path: "/ContainerPlugin.PreCreate", headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8"))));
@@ -87,13 +102,21 @@ try {
   await measure(inProcess, 1, 100);
 
   // The two sides alternate in short slices, so that load from other processes on a shared machine hits both alike.
+  // Besides wall time, each side's CPU time per call is counted: this process's, and the plugin server's.
+  const cpu = { host: { calls: 0, client: 0, server: 0 }, bare: { calls: 0, client: 0, server: 0 } };
   async function compare(callers: number): Promise<{ host: number; bare: number; hostLatencies: number[] }> {
     const totals = { host: { calls: 0, ms: 0 }, bare: { calls: 0, ms: 0 } };
     const hostLatencies: number[] = [];
     const slices = Math.max(2, Math.round(timeMs / 100));
     for (let i = 0; i < slices; i++) {
       for (const side of i % 2 === 0 ? (["bare", "host"] as const) : (["host", "bare"] as const)) {
+        const client0 = process.cpuUsage();
+        const server0 = serverCpuUs();
         const r = await measure(side === "host" ? viaHost : bare, callers, 100);
+        const client = process.cpuUsage(client0);
+        cpu[side].client += client.user + client.system;
+        cpu[side].server += serverCpuUs() - server0;
+        cpu[side].calls += r.latencies.length;
         totals[side].calls += r.latencies.length;
         totals[side].ms += r.latencies.length / r.perSecond * 1000;
         if (side === "host") hostLatencies.push(...r.latencies);
@@ -121,12 +144,19 @@ try {
 
   const seqHostUs = 1e6 / median(seq.host);
   const seqBareUs = 1e6 / median(seq.bare);
-  const cpu = os.cpus()[0]?.model.trim() ?? "unknown CPU";
-  console.log(`\nExternal preCreate over a UNIX socket with keep-alive (median of ${rounds} rounds of ${timeMs} ms); machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}:\n`);
+  const cpuModel = os.cpus()[0]?.model.trim() ?? "unknown CPU";
+  console.log(`\nExternal preCreate over a UNIX socket with keep-alive (median of ${rounds} rounds of ${timeMs} ms); machine: ${cpuModel}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)}, Node ${process.version}:\n`);
   console.log("| measurement | hookplugins host → external plugin | bare node:http keep-alive POST (floor) | ratio |");
   console.log("|---|---:|---:|---:|");
   console.log(`| one caller: mean time per call | ${seqHostUs.toFixed(1)} µs | ${seqBareUs.toFixed(1)} µs | ${(seqHostUs / seqBareUs).toFixed(2)}x |`);
   console.log(`| ${concurrency} concurrent callers: calls per second | ${Math.round(median(par.host))} | ${Math.round(median(par.bare))} | ${(median(par.bare) / median(par.host)).toFixed(2)}x |`);
+  const perCall = (side: "host" | "bare", who: "client" | "server"): number => cpu[side][who] / cpu[side].calls;
+  console.log(`| CPU per call, calling process (all runs) | ${perCall("host", "client").toFixed(1)} µs | ${perCall("bare", "client").toFixed(1)} µs | ${(perCall("host", "client") / perCall("bare", "client")).toFixed(2)}x |`);
+  if (serverCpuUs() > 0) {
+    const both = (side: "host" | "bare"): number => perCall(side, "client") + perCall(side, "server");
+    console.log(`| CPU per call, plugin server (all runs) | ${perCall("host", "server").toFixed(1)} µs | ${perCall("bare", "server").toFixed(1)} µs | ${(perCall("host", "server") / perCall("bare", "server")).toFixed(2)}x |`);
+    console.log(`| CPU per call, both processes | ${both("host").toFixed(1)} µs | ${both("bare").toFixed(1)} µs | ${(both("host") / both("bare")).toFixed(2)}x |`);
+  }
   console.log("\n| latency, one caller | external plugin | same plugin in-process |");
   console.log("|---|---:|---:|");
   console.log(`| p50 | ${us(percentile(hostLatencies, 50))} | ${us(percentile(localLatencies, 50))} |`);

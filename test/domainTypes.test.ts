@@ -55,7 +55,8 @@ describe("generated PouchContainer types", () => {
     expect(await generateDomainTypes(swagger)).toBe(await generateDomainTypes(swagger));
   });
 
-  it.skipIf(!existsSync(sharedSwagger))("the repo's swagger copy equals the shared one", () => {
+  it("the repo's swagger copy equals the shared one", (ctx) => {
+    ctx.skip(!existsSync(sharedSwagger), `optional: ${sharedSwagger} is not there to compare with`);
     expect(readRepoFile(swaggerPath)).toBe(readFileSync(sharedSwagger, "utf8"));
   });
 

@@ -28,8 +28,9 @@ export interface ChainEntry {
   /** The registry record. */
   readonly plugin: RegisteredPlugin;
   /**
-   * The context the next call gets. A synchronous call that does not read `ctx.signal` leaves it unchanged
-   * (nothing can tell it was reused); a call that goes async or reads the signal keeps it, and the entry gets a new one.
+   * The spare context the next call takes (undefined while a call holds it: a concurrent call makes a new one).
+   * A finished call gives it back when its signal was never read and never aborted (nothing can tell it from a
+   * new one); a call that read the signal, timed out or was cancelled keeps it.
    */
-  ctx: CallContext;
+  ctx: CallContext | undefined;
 }

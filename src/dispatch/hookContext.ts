@@ -6,10 +6,27 @@ import type { HookContext } from "../plugins/context.js";
 
 const notAborted: unique symbol = Symbol("not aborted");
 
+/**
+ * Internal: `ctx[abortListenerKey](fn)` sets the one function told (with the reason) when this call is aborted, or
+ * clears it (undefined); it returns true, without keeping `fn`, when the call is already aborted. The external
+ * plugin client hears timeouts and cancels this way without making an AbortSignal per call.
+ */
+export const abortListenerKey: unique symbol = Symbol("hookplugins.abortListener");
+
+/** A call's context that can be listened to for aborts without an AbortSignal (a host's CallContext). */
+export interface AbortListenable {
+  /** Its signal (made on first read). */
+  readonly signal: AbortSignal;
+  /** Sets (or clears) the abort listener; true when the call is already aborted. */
+  [abortListenerKey](listener: ((reason: unknown) => void) | undefined): boolean;
+}
+
 /** One plugin call's context. */
-export class CallContext implements HookContext {
+export class CallContext implements HookContext, AbortListenable {
   private controller: AbortController | undefined = undefined;
   private reason: unknown = notAborted;
+  private listener: ((reason: unknown) => void) | undefined = undefined;
+  private listened = false;
 
   /** Creates the context of `plugin` running `hook`. */
   constructor(
@@ -26,9 +43,20 @@ export class CallContext implements HookContext {
     return this.controller.signal;
   }
 
-  /** Whether the plugin has read `signal` (then the context is not reused for another call). */
-  get touched(): boolean {
-    return this.controller !== undefined;
+  /**
+   * Whether nothing can tell this context from a new one: its signal was never read, no abort listener was set, and
+   * it was never aborted (then its plugin's next call may reuse it).
+   */
+  get reusable(): boolean {
+    return this.controller === undefined && !this.listened && this.reason === notAborted;
+  }
+
+  /** Sets (or clears) the one abort listener; true, without keeping it, when already aborted. */
+  [abortListenerKey](listener: ((reason: unknown) => void) | undefined): boolean {
+    if (this.reason !== notAborted) return true;
+    this.listened = true;
+    this.listener = listener;
+    return false;
   }
 
   /** Aborts this call's signal (now, or when the plugin first reads it). */
@@ -36,5 +64,10 @@ export class CallContext implements HookContext {
     if (this.reason !== notAborted) return;
     this.reason = reason;
     this.controller?.abort(reason);
+    const listener = this.listener;
+    if (listener !== undefined) {
+      this.listener = undefined;
+      listener(reason);
+    }
   }
 }

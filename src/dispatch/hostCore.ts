@@ -8,6 +8,7 @@ import type { ExternalPluginEvents } from "../external/events.js";
 import type { HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy } from "../plugins/interfaces.js";
 import type { RegisteredPlugin } from "../registry/registry.js";
+import { currentClock, type Clock } from "./clock.js";
 import { Watchdog } from "./watchdog.js";
 
 /** A plugin hook call began. */
@@ -55,15 +56,17 @@ export type HostEventEmitter = TypedEmitterModule.default<HostEvents>;
 export class HostCore {
   /** The host's typed events. */
   readonly events: HostEventEmitter = new EventEmitter() as unknown as HostEventEmitter;
+  /** The host's clock (the global `performance.now`, bound when the host was created): the time base of deadlines. */
+  readonly now: Clock = currentClock();
   /** The timeouts of async steps. */
-  readonly watchdog = new Watchdog();
+  readonly watchdog = new Watchdog(this.now);
   /** Someone listens to hookStart. */
   onStart = false;
   /** Someone listens to hookEnd. */
   onEnd = false;
   /** Someone listens to hookError. */
   onError = false;
-  /** Someone listens to any per-call event: only then (or when the TracingChannel has subscribers) are calls traced. */
+  /** Someone listens to any per-call event: only then are plugin calls timed for these events. */
   listening = false;
 
   /** Creates the core. */

@@ -18,14 +18,14 @@ import type { Chain } from "./chain.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import { CallContext } from "./hookContext.js";
 import type { HostCore } from "./hostCore.js";
-import { channelActive, HookCall } from "./tracing.js";
+import { channelActive, emitEnd, emitError, emitStart, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
 import type { Watched } from "./watchdog.js";
 
 /** How one hook point calls a plugin and folds its result into the run. */
 export interface HookSpec {
   /** The hook point. */
   readonly name: HookName;
-  /** How the host runs it (published with every traced call). */
+  /** How the host runs it (published with every call on the TracingChannel). */
   readonly kind: DispatchKind;
   /** Whether a call with no plugin to run resolves with its input value (waterfalls) rather than nothing. */
   readonly returnsValue: boolean;
@@ -64,6 +64,11 @@ function executor(resolve: (value: unknown) => void, reject: (error: unknown) =>
   madeReject = reject;
 }
 
+/** Gives a finished call's context back to its entry for the next call, unless the plugin read its signal or it was aborted. */
+function release(entry: ChainEntry, ctx: CallContext): void {
+  if (ctx.reusable) entry.ctx = ctx;
+}
+
 function aggregate(run: Run): AggregateError {
   const errors = run.errors!;
   return new AggregateError(
@@ -88,14 +93,14 @@ export class Run implements Watched {
   pending: PromiseLike<unknown> | undefined = undefined;
   /** The plugin called last: the pending step's plugin, or the one named when the caller cancels. */
   current: ChainEntry | undefined = undefined;
-  /** When the pending step's limit runs out (performance.now() time; Infinity: no limit). */
+  /** When the pending step's limit runs out (host clock time; Infinity: no limit). */
   deadline = Infinity;
   /** Previous run in the watchdog's list. */
   prev: Watched | undefined = undefined;
   /** Next run in the watchdog's list. */
   next: Watched | undefined = undefined;
-  /** Whether plugin calls are traced: a host event listener or a channel subscriber existed when the call began. */
-  readonly traced: boolean;
+  /** Whether plugin calls are timed for the host's events: a hookStart/End/Error listener existed when the call began. */
+  readonly timed: boolean;
   /** Whether the TracingChannel had subscribers when the call began. */
   readonly publish: boolean;
 
@@ -103,7 +108,9 @@ export class Run implements Watched {
   #ctx: CallContext | undefined = undefined;
   #input: unknown = undefined;
   #snapshot: unknown = undefined;
-  #call: HookCall | undefined = undefined;
+  #message: HookCall | undefined = undefined;
+  // when the plugin called last started (read only for a timed run)
+  #startedAt = 0;
   // the last clock reading, and whether no plugin ran since (then it is also the next plugin's start)
   #clock = 0;
   #fresh = false;
@@ -127,9 +134,8 @@ export class Run implements Watched {
     readonly signal: AbortSignal | undefined,
     readonly mode: FailureMode = "stop",
   ) {
-    const publish = channelActive();
-    this.publish = publish;
-    this.traced = publish || core.listening;
+    this.publish = channelActive();
+    this.timed = core.listening;
   }
 
   /** Runs the plugins that `chain.call` visits; resolves with the hook point's result. */
@@ -172,66 +178,74 @@ export class Run implements Watched {
   /** Calls one plugin; a promise result becomes the pending step. Throws when a failure must stop the run. */
   invoke(entry: ChainEntry): void {
     const spec = this.spec;
-    const fresh = this.#fresh;
+    // a clock reading taken since the last plugin ran is this plugin's start (-1: none yet)
+    let start = this.#fresh ? this.#clock : -1;
     this.#fresh = false;
     this.current = entry;
-    const ctx = entry.ctx;
+    // the entry's spare context, or a new one while another call of this plugin holds it
+    const ctx = entry.ctx ?? new CallContext(entry.name, spec.name);
+    entry.ctx = undefined;
     let input = this.value;
     let snapshot: unknown;
-    let call: HookCall | undefined;
+    let message: HookCall | undefined;
     let result: unknown;
     try {
-      if (this.traced) call = new HookCall(spec.name, spec.kind, entry, fresh ? this.#clock : performance.now(), this.core, this.publish);
+      if (this.timed) {
+        if (start < 0) start = this.core.now();
+        this.#startedAt = start;
+        if (this.core.onStart) emitStart(this.core, entry.name, spec.name);
+      }
       if (entry.failOpen) {
         input = spec.copy(input);
         if (spec.snapshot !== undefined) snapshot = spec.snapshot(input);
       }
-      result = this.publish ? call!.invoke(spec, entry.fn, entry.target, ctx, input, this) : spec.invoke(entry.fn, entry.target, ctx, input, this);
+      if (this.publish) {
+        message = new HookCall(spec.name, spec.kind, entry);
+        result = invokePublished(message, spec, entry.fn, entry.target, ctx, input, this);
+      } else {
+        result = spec.invoke(entry.fn, entry.target, ctx, input, this);
+      }
     } catch (error) {
-      if (ctx.touched) entry.ctx = new CallContext(entry.name, spec.name);
-      this.fail(entry, error, call, input, snapshot);
+      release(entry, ctx);
+      this.fail(entry, error, message, false, input, snapshot);
       return;
     }
     if (isThenable(result)) {
-      // this call keeps its context (a timeout or cancel aborts its signal); later calls get a new one
-      entry.ctx = new CallContext(entry.name, spec.name);
+      // this call keeps its context until it settles (a timeout or cancel aborts its signal)
       this.pending = result;
       this.#ctx = ctx;
       this.#input = input;
       this.#snapshot = snapshot;
-      this.#call = call;
+      this.#message = message;
+      if (message !== undefined) publishWentAsync(message);
       const limit = entry.timeoutMs;
-      if (call !== undefined) {
-        call.wentAsync();
-        this.deadline = limit > 0 ? call.startedAt + limit : Infinity;
-      } else {
-        this.deadline = limit > 0 ? (fresh ? this.#clock : performance.now()) + limit : Infinity;
-      }
+      this.deadline = limit > 0 ? (start < 0 ? this.core.now() : start) + limit : Infinity;
       return;
     }
-    if (ctx.touched) entry.ctx = new CallContext(entry.name, spec.name);
-    this.accept(entry, result, input, call, snapshot);
+    release(entry, ctx);
+    this.accept(entry, result, input, message, false, snapshot);
   }
 
-  /** Folds a plugin's result into the run (a bad result is that plugin's failure). */
-  accept(entry: ChainEntry, result: unknown, input: unknown, call: HookCall | undefined, snapshot: unknown): void {
+  /** Folds a plugin's result into the run (a bad result is that plugin's failure); `async`: it came from a promise. */
+  accept(entry: ChainEntry, result: unknown, input: unknown, message: HookCall | undefined, async: boolean, snapshot: unknown): void {
     try {
       this.spec.accept(this, result, input, entry);
     } catch (error) {
-      this.fail(entry, error, call, input, snapshot);
+      this.fail(entry, error, message, async, input, snapshot);
       return;
     }
-    if (call !== undefined) call.succeeded(result, this.#endTime());
+    if (message !== undefined) publishResult(message, result, async);
+    if (this.timed && this.core.onEnd) emitEnd(this.core, entry.name, this.spec.name, this.#endTime() - this.#startedAt);
   }
 
   /** Reports a plugin failure and undoes what a fail-open plugin started; throws it when it must stop the run. */
-  fail(entry: ChainEntry, error: unknown, call: HookCall | undefined, input: unknown, snapshot: unknown): void {
+  fail(entry: ChainEntry, error: unknown, message: HookCall | undefined, async: boolean, input: unknown, snapshot: unknown): void {
     const hook = this.spec.name;
     const wrapped =
       error instanceof PluginHookError && error.plugin === entry.name && error.hook === hook
         ? error
         : new PluginHookError(entry.name, hook, error);
-    if (call !== undefined) call.failed(wrapped, this.#endTime());
+    this.#failed(entry, wrapped, message, async);
     if (entry.failOpen) {
       if (this.spec.restore !== undefined) this.spec.restore(this, input, snapshot, wrapped);
       return;
@@ -252,8 +266,14 @@ export class Run implements Watched {
     this.#failStep(error);
   }
 
+  /** Publishes and emits a failed call. */
+  #failed(entry: ChainEntry, error: PluginHookError, message: HookCall | undefined, async: boolean): void {
+    if (message !== undefined) publishError(message, error, async);
+    if (this.timed && this.core.onError) emitError(this.core, entry, this.spec.name, error, this.#endTime() - this.#startedAt);
+  }
+
   #read(): number {
-    const t = performance.now();
+    const t = this.core.now();
     this.#clock = t;
     this.#fresh = true;
     return t;
@@ -310,14 +330,15 @@ export class Run implements Watched {
 
   #stepDone(result: unknown): void {
     // a result that arrives at or after the deadline is refused, even when the watchdog has not fired yet
-    if ((this.deadline !== Infinity || this.#call !== undefined) && this.#read() >= this.deadline) {
+    if (this.deadline !== Infinity && this.#read() >= this.deadline) {
       this.timeOut();
       return;
     }
     this.pending = undefined;
     this.deadline = Infinity;
+    release(this.current!, this.#ctx!);
     try {
-      this.accept(this.current!, result, this.#input, this.#call, this.#snapshot);
+      this.accept(this.current!, result, this.#input, this.#message, true, this.#snapshot);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -326,7 +347,7 @@ export class Run implements Watched {
   }
 
   #stepFailed(error: unknown): void {
-    if ((this.deadline !== Infinity || this.#call !== undefined) && this.#read() >= this.deadline) {
+    if (this.deadline !== Infinity && this.#read() >= this.deadline) {
       this.timeOut();
       return;
     }
@@ -336,8 +357,9 @@ export class Run implements Watched {
   #failStep(error: unknown): void {
     this.pending = undefined;
     this.deadline = Infinity;
+    release(this.current!, this.#ctx!);
     try {
-      this.fail(this.current!, error, this.#call, this.#input, this.#snapshot);
+      this.fail(this.current!, error, this.#message, true, this.#input, this.#snapshot);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -381,7 +403,7 @@ export class Run implements Watched {
     const error = this.cancelled();
     if (this.pending !== undefined) {
       this.#ctx!.abort(this.signal!.reason);
-      if (this.#call !== undefined && error instanceof PluginHookError) this.#call.failed(error, this.#endTime());
+      if (error instanceof PluginHookError) this.#failed(this.current!, error, this.#message, true);
     }
     this.#newHandlers();
     this.pending = undefined;

@@ -1,7 +1,7 @@
 /**
  * The single point of measurement of a plugin hook call: it publishes on the `hookplugins:hook` TracingChannel
  * of node:diagnostics_channel and emits the host's hookStart/hookEnd/hookError events. A run creates one
- * HookCall per plugin call only while a host event listener or a channel subscriber exists.
+ * message (HookCall) per plugin call only while the channel has subscribers; the host events need none.
  */
 import { tracingChannel, type TracingChannel } from "node:diagnostics_channel";
 import type { PluginHookError } from "../errors.js";
@@ -9,8 +9,8 @@ import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy, PluginType } from "../plugins/interfaces.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import type { CallContext } from "./hookContext.js";
-import type { Run } from "./run.js";
 import type { HostCore } from "./hostCore.js";
+import type { Run } from "./run.js";
 
 /** The name of the TracingChannel every hook call is published on (channels `tracing:hookplugins:hook:start`, ...). */
 export const hookTracingChannelName = "hookplugins:hook";
@@ -57,7 +57,7 @@ interface InvokeSpec {
   invoke(fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown;
 }
 
-/** One traced plugin call. */
+/** The message of one published plugin call: plain data, own fields only. */
 export class HookCall implements HookTraceMessage {
   result: unknown = undefined;
   error: PluginHookError | undefined = undefined;
@@ -65,76 +65,69 @@ export class HookCall implements HookTraceMessage {
   readonly pluginType: PluginType;
   readonly failPolicy: FailPolicy;
   readonly timeoutMs: number;
-  readonly #core: HostCore;
-  readonly #publish: boolean;
-  #async = false;
 
-  /** Begins the call of `entry` at time `startedAt` (ms); `publish`: whether the channel has subscribers. */
+  /** The message of a call of `entry` at hook point `hook`. */
   constructor(
     readonly hook: HookName,
     readonly kind: DispatchKind,
     entry: ChainEntry,
-    readonly startedAt: number,
-    core: HostCore,
-    publish: boolean,
   ) {
-    this.#core = core;
-    this.#publish = publish;
     this.plugin = entry.name;
     this.pluginType = entry.plugin.type;
     this.failPolicy = entry.failOpen ? "fail-open" : "fail-closed";
     this.timeoutMs = entry.timeoutMs;
-    if (core.onStart) core.events.emit("hookStart", { plugin: this.plugin, hook: this.hook });
   }
+}
 
-  /** Publishes `start` and calls the plugin inside the stores bound to the start channel (subscribed runs only). */
-  invoke(spec: InvokeSpec, fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown {
-    const start = tc.start;
-    if (!hasStores(start)) {
-      // what runStores does when no store is bound, without its closures
-      start.publish(this);
-      return spec.invoke(fn, target, ctx, input, run);
-    }
-    return start.runStores(this, spec.invoke, spec, fn, target, ctx, input, run);
+/** Publishes `start` and calls the plugin, inside the stores bound to the start channel if there are any. */
+export function invokePublished(message: HookCall, spec: InvokeSpec, fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown {
+  const start = tc.start;
+  if (!hasStores(start)) {
+    // what runStores does when no store is bound, without its closures
+    start.publish(message);
+    return spec.invoke(fn, target, ctx, input, run);
   }
+  return start.runStores(message, spec.invoke, spec, fn, target, ctx, input, run);
+}
 
-  /** The plugin returned a promise: its synchronous part is over. */
-  wentAsync(): void {
-    this.#async = true;
-    if (this.#publish) tc.end.publish(this);
-  }
+/** The plugin returned a promise: its synchronous part is over. */
+export function publishWentAsync(message: HookCall): void {
+  tc.end.publish(message);
+}
 
-  /** The call succeeded with `result` (checked and folded into the run) at time `now`. */
-  succeeded(result: unknown, now: number): void {
-    this.result = result;
-    if (this.#publish) this.#finish();
-    if (this.#core.onEnd) this.#core.events.emit("hookEnd", { plugin: this.plugin, hook: this.hook, durationMs: now - this.startedAt });
-  }
+/** The call succeeded with `result`; `async`: whether it had returned a promise. */
+export function publishResult(message: HookCall, result: unknown, async: boolean): void {
+  message.result = result;
+  publishFinish(message, async);
+}
 
-  /** The call failed with `error` at time `now`. */
-  failed(error: PluginHookError, now: number): void {
-    this.error = error;
-    if (this.#publish) {
-      tc.error.publish(this);
-      this.#finish();
-    }
-    if (this.#core.onError) {
-      this.#core.events.emit("hookError", {
-        plugin: this.plugin,
-        hook: this.hook,
-        error,
-        failPolicy: this.failPolicy,
-        durationMs: now - this.startedAt,
-      });
-    }
-  }
+/** The call failed with `error`; `async`: whether it had returned a promise. */
+export function publishError(message: HookCall, error: PluginHookError, async: boolean): void {
+  message.error = error;
+  tc.error.publish(message);
+  publishFinish(message, async);
+}
 
-  #finish(): void {
-    if (this.#async) {
-      tc.asyncStart.publish(this);
-      tc.asyncEnd.publish(this);
-    } else {
-      tc.end.publish(this);
-    }
+function publishFinish(message: HookCall, async: boolean): void {
+  if (async) {
+    tc.asyncStart.publish(message);
+    tc.asyncEnd.publish(message);
+  } else {
+    tc.end.publish(message);
   }
+}
+
+/** Emits the host's hookStart event (when listened to). */
+export function emitStart(core: HostCore, plugin: string, hook: HookName): void {
+  if (core.onStart) core.events.emit("hookStart", { plugin, hook });
+}
+
+/** Emits the host's hookEnd event (the caller checks `core.onEnd`, so the end time is read only when listened to). */
+export function emitEnd(core: HostCore, plugin: string, hook: HookName, durationMs: number): void {
+  core.events.emit("hookEnd", { plugin, hook, durationMs });
+}
+
+/** Emits the host's hookError event (the caller checks `core.onError`). */
+export function emitError(core: HostCore, entry: ChainEntry, hook: HookName, error: PluginHookError, durationMs: number): void {
+  core.events.emit("hookError", { plugin: entry.name, hook, error, failPolicy: entry.failOpen ? "fail-open" : "fail-closed", durationMs });
 }

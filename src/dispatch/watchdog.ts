@@ -8,10 +8,11 @@
  * writes. The timer keeps the process alive only while some run is watched: it is unref'd as soon as the list
  * is empty, and stops at its next tick.
  */
+import type { Clock } from "./clock.js";
 
 /** What the watchdog needs from a run. */
 export interface Watched {
-  /** When the pending step's limit runs out (performance.now() time); Infinity: no limit or no pending step. */
+  /** When the pending step's limit runs out (the host clock's time); Infinity: no limit or no pending step. */
   readonly deadline: number;
   /** Previous run in the list. */
   prev: Watched | undefined;
@@ -36,6 +37,12 @@ export class Watchdog {
   #refed = false;
   #interval = Infinity;
   #shortest = Infinity;
+  readonly #now: Clock;
+
+  /** Creates a watchdog that reads `now` (the host's clock). */
+  constructor(now: Clock) {
+    this.#now = now;
+  }
 
   /** The smallest limit being watched (a run registers again only for a smaller one). */
   get shortestMs(): number {
@@ -89,7 +96,7 @@ export class Watchdog {
 
   #tick = (): void => {
     this.#timer = undefined;
-    const now = performance.now();
+    const now = this.#now();
     for (let run = this.#head; run; ) {
       const next = run.next; // timeOut() may unwatch run
       if (now >= run.deadline) run.timeOut();

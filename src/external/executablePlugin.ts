@@ -14,7 +14,7 @@ import { checkCapabilities } from "./capabilities.js";
 import type { PluginLogEvent, PluginProcessEvent } from "./events.js";
 import type { Capabilities } from "./protocol.js";
 import type { PluginTransport } from "./proxy.js";
-import { V1CallError, V1Client, type V1ClientOptions } from "./v1Client.js";
+import { isCancelled, V1CallError, V1Client, type CallCancel, type V1ClientOptions } from "./v1Client.js";
 
 /** Settings of executable plugins. */
 export interface ExecutableOptions {
@@ -295,16 +295,16 @@ export class ExecutablePlugin implements PluginTransport {
   }
 
   /** JSON call through the (started) process. */
-  async call(call: string, body: unknown, signal: AbortSignal): Promise<Record<string, unknown>> {
+  async call(call: string, body: unknown, cancel: CallCancel): Promise<Record<string, unknown>> {
     this.#begin();
     try {
       for (let attempt = 0; ; attempt++) {
         const running = await this.#ensure();
         try {
-          return await running.client.call(call, body, signal);
+          return await running.client.call(call, body, cancel);
         } catch (error) {
           // the request never reached a process that is going away: start it again and send once more
-          if (attempt === 0 && error instanceof V1CallError && error.kind === "connect" && !signal.aborted) {
+          if (attempt === 0 && error instanceof V1CallError && error.kind === "connect" && !isCancelled(cancel)) {
             await this.#settleAfterConnectFailure(running);
             continue;
           }
@@ -318,13 +318,13 @@ export class ExecutablePlugin implements PluginTransport {
   }
 
   /** Streamed call through the (started) process. */
-  async stream(call: string, body: Readable, signal: AbortSignal): Promise<Readable> {
+  async stream(call: string, body: Readable, cancel: CallCancel): Promise<Readable> {
     this.#begin();
     let out: Readable;
     let running: Running | undefined;
     try {
       running = await this.#ensure();
-      out = await running.client.stream(call, body, signal);
+      out = await running.client.stream(call, body, cancel);
     } catch (error) {
       if (running) this.#suspect(running, error);
       this.#end();

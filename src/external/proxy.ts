@@ -10,14 +10,15 @@ import type { HandlerSpec, PluginType } from "../plugins/interfaces.js";
 import { pluginSourceKey, type PluginSource } from "../plugins/source.js";
 import type { PluginHealth } from "./health.js";
 import { wireMethodOf, type ApiRoute, type Capabilities, type CapabilityEntry, type ServeReply } from "./protocol.js";
-import { V1CallError } from "./v1Client.js";
+import { abortListenerKey } from "../dispatch/hookContext.js";
+import { V1CallError, type CallCancel } from "./v1Client.js";
 
 /** How proxies reach their plugin: JSON calls and streamed calls. */
 export interface PluginTransport {
   /** POSTs `body` as JSON to `call` and resolves with the reply object (a V1CallError when it failed). */
-  call(call: string, body: unknown, signal: AbortSignal): Promise<Record<string, unknown>>;
+  call(call: string, body: unknown, cancel: CallCancel): Promise<Record<string, unknown>>;
   /** Streams `body` to `call` and resolves with the reply stream. */
-  stream(call: string, body: Readable, signal: AbortSignal): Promise<Readable>;
+  stream(call: string, body: Readable, cancel: CallCancel): Promise<Readable>;
 }
 
 /** One proxy object and the interface to register it as. */
@@ -60,6 +61,9 @@ function objectField(call: string, reply: Record<string, unknown>, key: string):
   return value;
 }
 
+const pickConfig = (call: string, reply: Record<string, unknown>): object | undefined => objectField(call, reply, "Config");
+const pickEndpoint = (call: string, reply: Record<string, unknown>): object | undefined => objectField(call, reply, "Endpoint");
+
 /** Whether a failure says the plugin is not working (it counts toward unhealthy), rather than a deliberate answer. */
 function countsAgainstHealth(error: unknown, ctx: HookContext): boolean {
   if (ctx.signal.aborted) return ctx.signal.reason instanceof PluginTimeoutError;
@@ -83,33 +87,57 @@ export function createProxies(options: ProxyOptions): PluginProxy[] {
 
   function proxyFor(entry: CapabilityEntry): object {
     const failOpen = entry.FailPolicy === "fail-open";
-    const wire = (method: string): string => `${entry.Type}.${wireMethodOf(entry.Type, method)}`;
-    /** Runs one call under the health rules: a held-back plugin is skipped (fail-open) or fails fast (fail-closed). */
-    const guarded = async <T>(ctx: HookContext, run: () => Promise<T>): Promise<T | undefined> => {
-      const held = health.check();
-      if (held) {
-        if (failOpen) return undefined;
-        throw held;
-      }
-      try {
-        const result = await run();
-        health.succeeded();
-        return result;
-      } catch (error) {
-        if (countsAgainstHealth(error, ctx)) health.failed(error instanceof Error ? error : new Error(String(error)));
-        else if (error instanceof V1CallError) health.succeeded();
-        throw error;
-      }
+    const wireCalls = new Map<string, string>();
+    const wire = (method: string): string => {
+      let call = wireCalls.get(method);
+      if (call === undefined) wireCalls.set(method, (call = `${entry.Type}.${wireMethodOf(entry.Type, method)}`));
+      return call;
     };
-    const json = (method: string, ctx: HookContext, body: unknown, pick: (call: string, reply: Record<string, unknown>) => unknown) =>
-      guarded(ctx, async () => {
-        const call = wire(method);
-        return pick(call, await transport.call(call, body, ctx.signal));
-      });
+    /** A host's call context is heard for aborts directly; any other context through its signal. */
+    const cancelOf = (ctx: HookContext): CallCancel => (abortListenerKey in ctx ? (ctx as unknown as CallCancel) : ctx.signal);
+    /** A call refused by the health rules: a held-back plugin is skipped (fail-open) or fails fast (fail-closed). */
+    const held = (): Promise<undefined> | undefined => {
+      const error = health.check();
+      if (error === undefined) return undefined;
+      return failOpen ? Promise.resolve(undefined) : Promise.reject(error);
+    };
+    const settled = <T>(result: T): T => {
+      health.succeeded();
+      return result;
+    };
+    const failed = (ctx: HookContext, error: unknown): never => {
+      if (countsAgainstHealth(error, ctx)) health.failed(error instanceof Error ? error : new Error(String(error)));
+      else if (error instanceof V1CallError) health.succeeded();
+      throw error;
+    };
+    /** One JSON call under the health rules; `pick` takes what the hook returns from the reply (and checks its shape). */
+    const json = (method: string, ctx: HookContext, body: unknown, pick: (call: string, reply: Record<string, unknown>) => unknown): Promise<unknown> => {
+      const refused = held();
+      if (refused !== undefined) return refused;
+      const call = wire(method);
+      let sent: Promise<Record<string, unknown>>;
+      try {
+        sent = transport.call(call, body, cancelOf(ctx));
+      } catch (error) {
+        return Promise.reject(error).catch((e: unknown) => failed(ctx, e));
+      }
+      return sent.then(
+        (reply) => {
+          let result: unknown;
+          try {
+            result = pick(call, reply);
+          } catch (error) {
+            return failed(ctx, error);
+          }
+          return settled(result);
+        },
+        (error: unknown) => failed(ctx, error),
+      );
+    };
     const nothing = (): undefined => undefined;
 
     const methods: Record<string, (...args: never[]) => unknown> = {
-      preCreate: (ctx: HookContext, config: unknown) => json("preCreate", ctx, { Config: config }, (c, r) => objectField(c, r, "Config")),
+      preCreate: (ctx: HookContext, config: unknown) => json("preCreate", ctx, { Config: config }, pickConfig),
       preStart: (ctx: HookContext, container: unknown) =>
         json("preStart", ctx, { Container: container }, (call, reply) => {
           const hooks = reply["Hooks"];
@@ -118,14 +146,19 @@ export function createProxies(options: ProxyOptions): PluginProxy[] {
           return hooks;
         }),
       preCreateEndpoint: (ctx: HookContext, containerId: string, env: readonly string[], endpoint: unknown) =>
-        json("preCreateEndpoint", ctx, { ContainerID: containerId, Env: env, Endpoint: endpoint }, (c, r) => objectField(c, r, "Endpoint")),
-      preUpdate: (ctx: HookContext, body: Readable) => guarded(ctx, () => transport.stream(wire("preUpdate"), body, ctx.signal)),
+        json("preCreateEndpoint", ctx, { ContainerID: containerId, Env: env, Endpoint: endpoint }, pickEndpoint),
+      preUpdate: (ctx: HookContext, body: Readable) =>
+        held() ??
+        transport.stream(wire("preUpdate"), body, ctx.signal).then(
+          (out) => settled(out),
+          (error: unknown) => failed(ctx, error),
+        ),
       postUpdate: (ctx: HookContext, rootfs: string, env: readonly string[]) => json("postUpdate", ctx, { Rootfs: rootfs, Env: env }, nothing),
       preStartHook: (ctx: HookContext) => json("preStartHook", ctx, {}, nothing),
       preStopHook: (ctx: HookContext) => json("preStopHook", ctx, {}, nothing),
-      preVolumeCreate: (ctx: HookContext, config: unknown) => json("preVolumeCreate", ctx, { Config: config }, (c, r) => objectField(c, r, "Config")),
+      preVolumeCreate: (ctx: HookContext, config: unknown) => json("preVolumeCreate", ctx, { Config: config }, pickConfig),
       preCreateContainer: (ctx: HookContext, config: unknown, sandboxMeta: unknown) =>
-        json("preCreateContainer", ctx, { Config: config, SandboxMeta: sandboxMeta }, (c, r) => objectField(c, r, "Config")),
+        json("preCreateContainer", ctx, { Config: config, SandboxMeta: sandboxMeta }, pickConfig),
       postPull: (ctx: HookContext, snapshotter: string, image: unknown) => json("postPull", ctx, { Snapshotter: snapshotter, Image: image }, nothing),
       updateHandler: (_ctx: HookContext, handlers: HandlerSpec[]) => [...handlers, ...(entry.Routes ?? []).map(relayRoute)],
     };

@@ -110,6 +110,29 @@ function field(body: unknown, key: string, call: string, kind: "object" | "strin
   return value;
 }
 
+const empty = (): object => ({});
+
+/** `map(result)`, after `result` settles when it is a promise (then the reply is a promise too). */
+function after(result: unknown, map: (value: unknown) => unknown): unknown {
+  if (typeof result === "object" && result !== null && typeof (result as { then?: unknown }).then === "function") {
+    return Promise.resolve(result).then(map);
+  }
+  return map(result);
+}
+
+/** The HookContext of a served call: its signal (aborted when the host goes away) is made only when the plugin reads it. */
+class ServedContext implements HookContext {
+  constructor(
+    private readonly request: { readonly signal: AbortSignal },
+    readonly plugin: string,
+    readonly hook: HookName,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.request.signal;
+  }
+}
+
 function isReadable(value: unknown): value is Readable {
   const v = value as Partial<Readable> | null;
   return typeof v === "object" && v !== null && typeof v.pipe === "function" && typeof v.on === "function";
@@ -135,56 +158,47 @@ export function hookPluginHandlers(
     for (const [method, fn] of s.methods) {
       const hook = `${s.type}.${method}` as HookName;
       const call = `${s.type}.${wireMethodOf(s.type, method)}`;
-      const ctx = (signal: AbortSignal): HookContext => ({ signal, plugin: s.name, hook });
-      const invoke = (signal: AbortSignal, ...args: unknown[]): Promise<unknown> =>
-        Promise.resolve((fn as (...a: unknown[]) => unknown).call(s.target, ctx(signal), ...args));
+      // a plugin method's result, a value or a promise of one (a sync plugin's reply is sent without a promise)
+      const invoke = (request: { readonly signal: AbortSignal }, ...args: unknown[]): unknown =>
+        (fn as (...a: unknown[]) => unknown).call(s.target, new ServedContext(request, s.name, hook), ...args);
       switch (method) {
         case "preCreate":
         case "preVolumeCreate":
-          handlers[call] = async (body, req) => {
+          handlers[call] = (body, req) => {
             const config = field(body, "Config", call, "object");
-            return { Config: (await invoke(req.signal, config)) ?? config };
+            return after(invoke(req, config), (result) => ({ Config: result ?? config }));
           };
           break;
         case "preCreateContainer":
-          handlers[call] = async (body, req) => {
+          handlers[call] = (body, req) => {
             const config = field(body, "Config", call, "object");
-            return { Config: (await invoke(req.signal, config, field(body, "SandboxMeta", call, "any"))) ?? config };
+            return after(invoke(req, config, field(body, "SandboxMeta", call, "any")), (result) => ({ Config: result ?? config }));
           };
           break;
         case "preCreateEndpoint":
-          handlers[call] = async (body, req) => {
+          handlers[call] = (body, req) => {
             const endpoint = field(body, "Endpoint", call, "object");
-            const result = await invoke(req.signal, field(body, "ContainerID", call, "string"), field(body, "Env", call, "array"), endpoint);
-            return { Endpoint: result ?? endpoint };
+            const result = invoke(req, field(body, "ContainerID", call, "string"), field(body, "Env", call, "array"), endpoint);
+            return after(result, (value) => ({ Endpoint: value ?? endpoint }));
           };
           break;
         case "preStart":
-          handlers[call] = async (body, req) => ({ Hooks: (await invoke(req.signal, field(body, "Container", call, "object"))) ?? [] });
+          handlers[call] = (body, req) => after(invoke(req, field(body, "Container", call, "object")), (hooks) => ({ Hooks: hooks ?? [] }));
           break;
         case "postUpdate":
-          handlers[call] = async (body, req) => {
-            await invoke(req.signal, field(body, "Rootfs", call, "string"), field(body, "Env", call, "array"));
-            return {};
-          };
+          handlers[call] = (body, req) => after(invoke(req, field(body, "Rootfs", call, "string"), field(body, "Env", call, "array")), empty);
           break;
         case "postPull":
-          handlers[call] = async (body, req) => {
-            await invoke(req.signal, field(body, "Snapshotter", call, "string"), field(body, "Image", call, "any"));
-            return {};
-          };
+          handlers[call] = (body, req) => after(invoke(req, field(body, "Snapshotter", call, "string"), field(body, "Image", call, "any")), empty);
           break;
         case "preStartHook":
         case "preStopHook":
-          handlers[call] = async (_body, req) => {
-            await invoke(req.signal);
-            return {};
-          };
+          handlers[call] = (_body, req) => after(invoke(req), empty);
           break;
         case "preUpdate":
           handlers[call] = {
             stream: async (req, res, signal) => {
-              const result = await invoke(signal, req);
+              const result = await invoke({ signal }, req);
               const out = result ?? req;
               if (!isReadable(out)) throw new V1PluginError(`${call}: the plugin returned something that is not a stream`);
               res.writeHead(200, { "Content-Type": "application/octet-stream" });

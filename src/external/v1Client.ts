@@ -2,9 +2,10 @@
  * The client side of Docker's v1 plugin protocol: POSTs `/<Interface>.<Method>` to one plugin over a pooled
  * keep-alive connection (UNIX socket or TCP, optionally TLS), with a reply size cap and errors that say what went wrong.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ClientRequest } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ClientRequest, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { PassThrough, type Readable } from "node:stream";
+import { abortListenerKey, type AbortListenable } from "../dispatch/hookContext.js";
 import { defaultMaxMessageBytes, pluginMediaType } from "./protocol.js";
 
 /** Where a plugin listens. */
@@ -131,13 +132,72 @@ function errText(call: string, status: number, raw: Buffer): string {
   return text || `${call} answered HTTP ${status} without a message`;
 }
 
+const emptyBuffer = Buffer.alloc(0);
+
+function tooBig(call: string, limit: number, status: number | undefined): V1CallError {
+  return new V1CallError("protocol", call, `the reply of ${call} is over the limit of ${limit} bytes`, status);
+}
+
+/** What can cancel a call: an AbortSignal, or a host's call context (heard without making a signal). */
+export type CallCancel = AbortSignal | AbortListenable;
+
+function isSignal(cancel: CallCancel): cancel is AbortSignal {
+  return !(abortListenerKey in cancel);
+}
+
+/** Starts hearing `cancel`; true (and not listening) when it is already aborted. */
+function listen(cancel: CallCancel, onAbort: (reason: unknown) => void): boolean {
+  if (!isSignal(cancel)) return cancel[abortListenerKey](onAbort);
+  if (cancel.aborted) return true;
+  cancel.addEventListener("abort", onAbort as () => void, { once: true });
+  return false;
+}
+
+function unlisten(cancel: CallCancel, onAbort: (reason: unknown) => void): void {
+  if (!isSignal(cancel)) cancel[abortListenerKey](undefined);
+  else cancel.removeEventListener("abort", onAbort as () => void);
+}
+
+/** Whether `cancel` has aborted. */
+export function isCancelled(cancel: CallCancel): boolean {
+  return isSignal(cancel) ? cancel.aborted : cancel.signal.aborted;
+}
+
+function abortReason(cancel: CallCancel): unknown {
+  return isSignal(cancel) ? cancel.reason : cancel.signal.reason;
+}
+
+/** Checks and parses a JSON reply: non-200, bad JSON, a non-object and a non-empty Err each become a V1CallError. */
+function parseReply(call: string, status: number, raw: Buffer): Record<string, unknown> {
+  if (status !== 200) throw new V1CallError("status", call, errText(call, status, raw), status);
+  const text = raw.toString("utf8");
+  let parsed: unknown;
+  try {
+    // JSON.parse skips the white space around a value itself; only an empty (or blank) body is read as {}
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const trimmed = text.trim();
+    if (trimmed === "") return {};
+    const shown = trimmed.length > 80 ? `${trimmed.slice(0, 80)}...` : trimmed;
+    throw new V1CallError("protocol", call, `the reply of ${call} is not valid JSON (${(error as Error).message}): ${JSON.stringify(shown)}`, status);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new V1CallError("protocol", call, `the reply of ${call} must be a JSON object, got ${Array.isArray(parsed) ? "an array" : JSON.stringify(parsed)}`, status);
+  }
+  const err = (parsed as { Err?: unknown }).Err;
+  if (err !== undefined && err !== null && err !== "") {
+    throw new V1CallError("err", call, typeof err === "string" ? err : JSON.stringify(err), status);
+  }
+  return parsed as Record<string, unknown>;
+}
+
 /** A client of one plugin: pooled keep-alive connections, JSON and streamed calls. */
 export class V1Client {
   readonly #agent: HttpAgent;
   readonly #address: PluginAddress;
   readonly #limit: number;
   readonly #request: typeof httpRequest;
-  readonly #base: Record<string, unknown>;
+  readonly #options: { readonly socketPath?: string; readonly host?: string; readonly port?: number };
 
   /** Creates a client of the plugin at `address`. */
   constructor(address: PluginAddress, options: V1ClientOptions = {}) {
@@ -152,10 +212,7 @@ export class V1Client {
       this.#agent = new HttpAgent(agentOptions);
       this.#request = httpRequest;
     }
-    this.#base =
-      address.kind === "unix"
-        ? { socketPath: address.socketPath, agent: this.#agent, method: "POST" }
-        : { host: address.host, port: address.port, agent: this.#agent, method: "POST" };
+    this.#options = address.kind === "unix" ? { socketPath: address.socketPath } : { host: address.host, port: address.port };
   }
 
   /** Where this client connects. */
@@ -164,7 +221,7 @@ export class V1Client {
   }
 
   #send(call: string, headers: Record<string, string | number>, signal: AbortSignal | undefined): { req: ClientRequest; response: Promise<IncomingMessage> } {
-    const req = this.#request({ ...this.#base, path: `/${call}`, headers: { Accept: pluginMediaType, ...headers } });
+    const req = this.#request({ ...this.#options, agent: this.#agent, method: "POST", path: `/${call}`, headers: { Accept: pluginMediaType, ...headers } });
     // the signal is wired by hand: http.request's own `signal` option costs about a third of a round trip here
     const onAbort = (): void => void req.destroy(signal!.reason as Error);
     if (signal) {
@@ -192,49 +249,118 @@ export class V1Client {
     return { req, response };
   }
 
-  /** POSTs `body` as JSON (undefined: an empty body) and resolves with the parsed reply; rejects with a V1CallError. */
-  async call(call: string, body: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  /**
+   * POSTs `body` as JSON (undefined: an empty body) and resolves with the parsed reply; rejects with a V1CallError,
+   * or with the abort reason when `cancel` (an AbortSignal, or a host's call context) aborts the call.
+   */
+  call(call: string, body: unknown, cancel?: CallCancel): Promise<Record<string, unknown>> {
     const payload = body === undefined ? "" : JSON.stringify(body);
-    for (let attempt = 0; ; attempt++) {
-      // the same headers as Docker's clients: Accept and Content-Length, no Content-Type
-      const { req, response } = this.#send(call, { "Content-Length": Buffer.byteLength(payload) }, signal);
-      req.end(payload);
-      let res: IncomingMessage;
-      try {
-        res = await response;
-      } catch (error) {
-        // a pooled connection the plugin closed while idle: send once more on a fresh one
-        if (attempt === 0 && req.reusedSocket && error instanceof V1CallError && error.kind === "closed") continue;
-        throw error;
-      }
-      return this.#parse(call, res, await readReply(res, call, this.#limit));
-    }
+    return new Promise((resolve, reject) => this.#exchange(call, payload, cancel, resolve, reject, true));
   }
 
-  #parse(call: string, res: IncomingMessage, raw: Buffer): Record<string, unknown> {
-    const status = res.statusCode ?? 0;
-    if (status !== 200) throw new V1CallError("status", call, errText(call, status, raw), status);
-    const text = raw.toString("utf8").trim();
-    if (text === "") return {};
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      const shown = text.length > 80 ? `${text.slice(0, 80)}...` : text;
-      throw new V1CallError("protocol", call, `the reply of ${call} is not valid JSON (${(error as Error).message}): ${JSON.stringify(shown)}`, status);
+  /**
+   * One request and its reply, with one listener per event and no promise of its own, so that the host's side
+   * of a round trip costs little more than a bare http.request.
+   */
+  #exchange(
+    call: string,
+    payload: string,
+    cancel: CallCancel | undefined,
+    resolve: (reply: Record<string, unknown>) => void,
+    reject: (error: unknown) => void,
+    firstAttempt: boolean,
+  ): void {
+    let settled = false;
+    let req: ClientRequest | undefined;
+    const finish = (error: unknown, reply?: Record<string, unknown>): void => {
+      if (settled) return;
+      settled = true;
+      if (cancel !== undefined) unlisten(cancel, onAbort);
+      if (error === undefined) resolve(reply!);
+      else reject(error);
+    };
+    const onAbort = (reason: unknown): void => {
+      finish(reason);
+      req?.destroy();
+    };
+    if (cancel !== undefined && listen(cancel, onAbort)) {
+      settled = true;
+      reject(abortReason(cancel));
+      return;
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      throw new V1CallError("protocol", call, `the reply of ${call} must be a JSON object, got ${Array.isArray(parsed) ? "an array" : JSON.stringify(parsed)}`, status);
-    }
-    const err = (parsed as { Err?: unknown }).Err;
-    if (err !== undefined && err !== null && err !== "") {
-      throw new V1CallError("err", call, typeof err === "string" ? err : JSON.stringify(err), status);
-    }
-    return parsed as Record<string, unknown>;
+    const limit = this.#limit;
+    const sent = (req = this.#request(this.#optionsOf(call, payload)));
+    let answered = false;
+    sent.on("response", (res: IncomingMessage) => {
+      answered = true;
+      const declared = res.headers["content-length"];
+      if (declared !== undefined && Number(declared) > limit) {
+        finish(tooBig(call, limit, res.statusCode));
+        res.destroy();
+        return;
+      }
+      let first: Buffer | undefined;
+      let more: Buffer[] | undefined;
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          finish(tooBig(call, limit, res.statusCode));
+          res.destroy();
+        } else if (first === undefined) first = chunk;
+        else (more ??= [first]).push(chunk);
+      });
+      res.on("end", () => {
+        if (settled) return;
+        const raw = more !== undefined ? Buffer.concat(more, size) : (first ?? emptyBuffer);
+        let reply: Record<string, unknown>;
+        try {
+          reply = parseReply(call, res.statusCode ?? 0, raw);
+        } catch (error) {
+          finish(error);
+          return;
+        }
+        finish(undefined, reply);
+      });
+      res.on("error", (error: Error) =>
+        finish(new V1CallError("closed", call, `the connection broke while reading the reply of ${call}: ${error.message}`, res.statusCode, error)),
+      );
+    });
+    sent.on("error", (error: NodeJS.ErrnoException) => {
+      if (settled) return;
+      if ((error.code && connectCodes.has(error.code)) || error.syscall === "connect") {
+        finish(connectFailure(call, this.#address, error));
+        return;
+      }
+      if (firstAttempt && sent.reusedSocket && !answered) {
+        // a pooled connection the plugin closed while idle: send once more on a fresh one
+        settled = true;
+        if (cancel !== undefined) unlisten(cancel, onAbort);
+        this.#exchange(call, payload, cancel, resolve, reject, false);
+        return;
+      }
+      finish(new V1CallError("closed", call, `the connection to the plugin broke during ${call} (${error.message})`, undefined, error));
+    });
+    sent.end(payload);
+  }
+
+  /** The request options of one JSON call, with Docker's headers: Accept and Content-Length, no Content-Type. */
+  #optionsOf(call: string, payload: string): RequestOptions {
+    const options = this.#options;
+    return {
+      socketPath: options.socketPath,
+      host: options.host,
+      port: options.port,
+      agent: this.#agent,
+      method: "POST",
+      path: `/${call}`,
+      headers: { Accept: pluginMediaType, "Content-Length": payload.length === 0 ? 0 : Buffer.byteLength(payload) },
+    };
   }
 
   /** Streams `body` to the plugin and resolves with the reply body as a stream once a 200 head arrived. */
-  async stream(call: string, body: Readable, signal?: AbortSignal): Promise<Readable> {
+  async stream(call: string, body: Readable, cancel?: CallCancel): Promise<Readable> {
+    const signal = cancel === undefined || isSignal(cancel) ? cancel : cancel.signal;
     const { req, response } = this.#send(call, { "Content-Type": "application/octet-stream", "Transfer-Encoding": "chunked" }, signal);
     body.on("error", (error) => req.destroy(error));
     body.pipe(req);

@@ -79,27 +79,36 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new V1PluginError(`request body of ${declared} bytes is over this plugin's limit of ${limit} bytes`, 413));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(new V1PluginError(`request body is over this plugin's limit of ${limit} bytes`, 413));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks, size)));
-    req.on("error", reject);
+const emptyBody = Buffer.alloc(0);
+
+/** Reads a request body up to `limit` bytes, then calls `done` once (a 413 V1PluginError when over the limit). */
+function readBody(req: IncomingMessage, limit: number, done: (error: unknown, raw?: Buffer) => void): void {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) {
+    req.resume();
+    done(new V1PluginError(`request body of ${declared} bytes is over this plugin's limit of ${limit} bytes`, 413));
+    return;
+  }
+  let first: Buffer | undefined;
+  let more: Buffer[] | undefined;
+  let size = 0;
+  let over = false;
+  req.on("data", (chunk: Buffer) => {
+    if (over) return;
+    size += chunk.length;
+    if (size > limit) {
+      over = true;
+      done(new V1PluginError(`request body is over this plugin's limit of ${limit} bytes`, 413));
+    } else if (first === undefined) first = chunk;
+    else (more ??= [first]).push(chunk);
+  });
+  req.on("end", () => {
+    if (!over) done(undefined, more !== undefined ? Buffer.concat(more, size) : (first ?? emptyBody));
+  });
+  req.on("error", (error) => {
+    if (over) return;
+    over = true;
+    done(error);
   });
 }
 
@@ -112,21 +121,52 @@ function isStream(handler: V1Handler | V1StreamHandler): handler is V1StreamHand
   return typeof handler === "object" && handler !== null && typeof (handler as V1StreamHandler).stream === "function";
 }
 
+/** One request as a JSON handler sees it; its AbortSignal is made only when a handler reads it. */
+class JsonRequest implements V1Request {
+  #controller: AbortController | undefined = undefined;
+
+  constructor(
+    readonly call: string,
+    readonly raw: Buffer,
+    readonly headers: IncomingHttpHeaders,
+    private readonly res: ServerResponse,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) this.#controller = abortWhenGone(this.res, this.call);
+    return this.#controller.signal;
+  }
+}
+
+/** A controller aborted when the client goes away before the reply is sent (at once when it already has). */
+function abortWhenGone(res: ServerResponse, call: string): AbortController {
+  const aborter = new AbortController();
+  const gone = (): void => {
+    if (!res.writableFinished) aborter.abort(new Error(`the client of ${call} went away`));
+  };
+  if (res.socket === null || res.socket.destroyed) gone();
+  else res.once("close", gone);
+  return aborter;
+}
+
 /** A node:http request listener serving `options`: mount it in any HTTP server. */
 export function createV1RequestListener(options: V1ServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = options.maxBodyBytes ?? defaultMaxMessageBytes;
-  const handlers: Record<string, V1Handler | V1StreamHandler> = {
+  const table: Record<string, V1Handler | V1StreamHandler> = {
     "Plugin.Activate": () => ({ Implements: [...options.implements] }),
     ...options.handlers,
   };
-  const known = Object.keys(handlers).sort();
+  const handlers = new Map(Object.entries(table));
+  const known = [...handlers.keys()].sort();
   return (req, res) => {
-    const call = (req.url ?? "/").split("?")[0]!.slice(1);
-    const handler = Object.hasOwn(handlers, call) ? handlers[call] : undefined;
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    const call = query < 0 ? url.slice(1) : url.slice(1, query);
+    const handler = handlers.get(call);
     if (req.method !== "POST") {
       req.resume();
       res.setHeader("Allow", "POST");
-      sendJson(res, 405, { Err: `${req.method ?? "?"} ${req.url ?? ""}: plugin calls are POST /<Interface>.<Method>` });
+      sendJson(res, 405, { Err: `${req.method ?? "?"} ${url}: plugin calls are POST /<Interface>.<Method>` });
       return;
     }
     if (!handler) {
@@ -134,34 +174,46 @@ export function createV1RequestListener(options: V1ServerOptions): (req: Incomin
       sendJson(res, 404, { Err: `unknown method "${call}"; this plugin answers ${known.join(", ")}` });
       return;
     }
-    const aborter = new AbortController();
-    res.on("close", () => {
-      if (!res.writableFinished) aborter.abort(new Error(`the client of ${call} went away`));
-    });
     const fail = (error: unknown): void => {
       const status = error instanceof V1PluginError ? error.status : 500;
       sendJson(res, status, { Err: messageOf(error) || "plugin failed without a message" });
     };
     if (isStream(handler)) {
-      handler.stream(req, res, aborter.signal).catch(fail);
+      handler.stream(req, res, abortWhenGone(res, call).signal).catch(fail);
       return;
     }
-    readBody(req, limit)
-      .then(async (raw) => {
-        let body: unknown;
-        const text = raw.toString("utf8").trim();
-        if (text !== "") {
-          try {
-            body = JSON.parse(text);
-          } catch (error) {
-            throw new V1PluginError(`request body of ${call} is not valid JSON: ${(error as Error).message}`, 400);
-          }
-        }
-        const reply = await handler(body, { call, raw, headers: req.headers, signal: aborter.signal });
-        sendJson(res, 200, reply);
-      })
-      .catch(fail);
+    readBody(req, limit, (error, raw) => {
+      if (error !== undefined) {
+        fail(error);
+        return;
+      }
+      let reply: unknown;
+      try {
+        reply = handler(parseBody(call, raw!), new JsonRequest(call, raw!, req.headers, res));
+      } catch (thrown) {
+        fail(thrown);
+        return;
+      }
+      if (isThenable(reply)) reply.then((value) => sendJson(res, 200, value), fail);
+      else sendJson(res, 200, reply);
+    });
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/** The parsed JSON body (undefined when empty or blank); bad JSON is a 400. */
+function parseBody(call: string, raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  const text = raw.toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (text.trim() === "") return undefined;
+    throw new V1PluginError(`request body of ${call} is not valid JSON: ${(error as Error).message}`, 400);
+  }
 }
 
 async function removeStaleSocket(path: string): Promise<void> {

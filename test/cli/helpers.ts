@@ -51,18 +51,52 @@ export function run(file: string, args: readonly string[], cwd: string, env: Nod
 
 let packageDir: Promise<string> | undefined;
 
+/** Guards taking a lease on a build and deleting unused builds, across every suite running on this machine. */
+const buildsLock = join(tmpdir(), "hookplugins-cli-test-builds.lock");
+
+/** Deleting a build can take a while on a loaded machine. */
+const buildsLockOptions = { timeoutMs: 60_000, staleMs: 60_000 };
+
+/** True while process `pid` exists. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether a build folder is in use: a process that leased it is still running. */
+function inUse(buildRoot: string): boolean {
+  const leases = join(buildRoot, "leases");
+  if (!existsSync(leases)) return false;
+  return readdirSync(leases).some((name) => isAlive(Number(name)));
+}
+
 /**
  * The library as a package folder (package.json + dist built by `npm run build`), built once per source state and
- * shared between test files and runs.
+ * shared between test files and runs. Each process that uses a build holds a lease on it (a file named by its
+ * pid), and builds of other source states are deleted only when no live process holds one, so that a suite running
+ * beside this one (another worktree, another run) never loses its package half-way.
  */
 export function builtPackage(): Promise<string> {
   packageDir ??= (async () => {
-    const dir = join(tmpdir(), `hookplugins-cli-test-${fingerprint()}`, "hookplugins");
+    const root = join(tmpdir(), `hookplugins-cli-test-${fingerprint()}`);
+    const dir = join(root, "hookplugins");
     const marker = join(dir, ".built");
+    await withLock(
+      buildsLock,
+      async () => {
+        await mkdir(join(root, "leases"), { recursive: true });
+        await writeFile(join(root, "leases", String(process.pid)), "");
+      },
+      buildsLockOptions,
+    );
     if (existsSync(marker)) return dir;
     await mkdir(dir, { recursive: true });
     await withLock(
-      join(dir, "..", "build.lock"),
+      join(root, "build.lock"),
       async () => {
         if (existsSync(marker)) return;
         const result = await run("npm", ["run", "build", "--", `--out-dir=${join(dir, "dist")}`, "--no-dts", "--lib-only"], repoRoot);
@@ -70,15 +104,22 @@ export function builtPackage(): Promise<string> {
         await copyFile(join(repoRoot, "package.json"), join(dir, "package.json"));
         if (!existsSync(join(dir, "node_modules"))) await symlink(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
         await writeFile(marker, new Date().toISOString());
-        // Builds of older source states are no longer needed.
-        for (const entry of readdirSync(tmpdir())) {
-          const old = join(tmpdir(), entry);
-          if (entry.startsWith("hookplugins-cli-test-") && old !== dirname(dir) && Date.now() - statSync(old).mtimeMs > 10 * 60_000) {
-            await rm(old, { recursive: true, force: true });
-          }
-        }
       },
       { timeoutMs: 120_000, staleMs: 120_000 },
+    );
+    // Builds of other source states that no running process uses are no longer needed.
+    await withLock(
+      buildsLock,
+      async () => {
+        for (const entry of readdirSync(tmpdir())) {
+          const old = join(tmpdir(), entry);
+          if (!entry.startsWith("hookplugins-cli-test-") || old === root || !statSync(old).isDirectory()) continue;
+          // a build without leases was made by an older helper, which could not say whether it is in use
+          const idleMs = existsSync(join(old, "leases")) ? 10 * 60_000 : 60 * 60_000;
+          if (!inUse(old) && Date.now() - statSync(old).mtimeMs > idleMs) await rm(old, { recursive: true, force: true });
+        }
+      },
+      buildsLockOptions,
     );
     return dir;
   })();

@@ -1,32 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import AjvDraft04 from "ajv-draft-04";
 import { toOciHooks, type OciHook, type PrestartHook } from "hookplugins";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ociConfigValidator, ociExampleConfig, type OciValidate } from "../support/ociSchema.js";
 import { setup } from "./helpers.js";
-
-const schemaDir = fileURLToPath(new URL("../../../shared/data/oci-runtime-spec/", import.meta.url));
-const haveSchemas = existsSync(join(schemaDir, "config-schema.json"));
-
-/** Errors of validating `config` against the OCI runtime-spec config schema (empty when valid). */
-type Validate = (config: unknown) => string[];
-
-function loadValidator(): Validate {
-  const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
-  for (const file of readdirSync(schemaDir)) {
-    if (/^(defs.*|config-(?!schema).*)\.json$/.test(file)) {
-      ajv.addSchema(JSON.parse(readFileSync(join(schemaDir, file), "utf8")) as object, file);
-    }
-  }
-  const validate = ajv.compile(JSON.parse(readFileSync(join(schemaDir, "config-schema.json"), "utf8")) as object);
-  return (config) => (validate(config) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`));
-}
 
 /** The spec's example config.json with `prestart` as its only hooks. */
 function configWith(prestart: unknown): Record<string, unknown> {
-  const example = JSON.parse(readFileSync(join(schemaDir, "example-config.json"), "utf8")) as Record<string, unknown>;
-  return { ...example, hooks: { prestart } };
+  return { ...ociExampleConfig(), hooks: { prestart } };
 }
 
 describe("toOciHooks", () => {
@@ -64,10 +43,10 @@ describe("toOciHooks", () => {
   });
 });
 
-describe.skipIf(!haveSchemas)("toOciHooks output against the OCI runtime-spec schema", () => {
-  let validate: Validate;
+describe("toOciHooks output against the OCI runtime-spec schema", () => {
+  let validate: OciValidate;
   beforeAll(() => {
-    validate = loadValidator();
+    validate = ociConfigValidator();
   });
 
   it("the schema validator rejects a config.json whose hook has no path (so it can fail)", () => {

@@ -111,6 +111,26 @@ describe("plugin timeouts", () => {
     expect(signal?.reason).toBe(error);
   });
 
+  it("gives concurrent pending calls of one plugin their own contexts: one call's timeout leaves the other's signal alone", async () => {
+    const { registry, host } = setup();
+    const contexts: HookContext[] = [];
+    registry.registerContainerPlugin({
+      name: "pending",
+      timeoutMs: 30,
+      // the first call never settles, the second settles in time; neither reads its signal before returning
+      preCreate(ctx) {
+        contexts.push(ctx);
+        return contexts.length === 1 ? forever() : sleep(5);
+      },
+    });
+    const first = host.container.preCreate(config());
+    await host.container.preCreate(config());
+    await rejectionOf(first);
+    expect(contexts[0]).not.toBe(contexts[1]);
+    expect(contexts[0]!.signal.aborted).toBe(true);
+    expect(contexts[1]!.signal.aborted).toBe(false);
+  });
+
   it("never fires early: the call rejects no sooner than the limit after the plugin started", async () => {
     const { registry, host } = setup();
     const limit = 50;

@@ -6,35 +6,27 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, existsSync, openSync, closeSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, openSync, closeSync, readFileSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, rmdir, symlink, copyFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import { allTools, findExecutable, findTool, skipReason, type Tool } from "../support/tools.js";
 
 /** Where Docker looks for plugin sockets (fixed in dockerd). */
 export const dockerPluginDir = "/run/docker/plugins";
 
-/** The full path of `tool` on PATH, or undefined. */
+/** The full path of `tool` (found once, by test/support/tools.ts, on PATH and in the usual folders), or undefined. */
 export function findOnPath(tool: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, tool);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return (allTools as readonly string[]).includes(tool) ? findTool(tool as Tool) : findExecutable(tool);
 }
 
-/** Why a dockerd cannot run here (naming the missing tool), or undefined when it can. */
+/** Why a dockerd cannot run here (naming the missing tool and its package), or undefined when it can. */
 export function dockerdSkipReason(): string | undefined {
   if (process.platform !== "linux") return "dockerd tests need Linux";
-  if (process.getuid?.() !== 0) return "dockerd tests need root (dockerd, and plugin sockets in /run/docker/plugins)";
-  for (const tool of ["dockerd", "containerd", "runc", "docker", "busybox", "tar"]) {
-    if (!findOnPath(tool)) return `${tool} is not on PATH (apt-get install docker.io busybox-static)`;
+  const missing = skipReason("root", "dockerd", "docker", "runc", "busybox");
+  if (missing) return missing;
+  for (const tool of ["containerd", "tar"]) {
+    if (!findExecutable(tool)) return `needs ${tool} (apt-get install -y docker.io)`;
   }
   return undefined;
 }

@@ -7,23 +7,22 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envLimitsPlugin } from "../../hookplugins/envlimits/index.js";
 import { serve, type HookPluginServer } from "hookplugins/external";
+import { findTool, itWithTools } from "../support/tools.js";
 
 const goSource = "/usr/share/gocode/src/github.com/docker/docker/pkg/plugins";
-const go = (process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "go")).find((path) => existsSync(path));
+const go = findTool("go");
 const skipReason = !go
   ? "the `go` tool is not on PATH (apt-get install golang-go)"
   : !existsSync(goSource)
     ? `moby's plugin client source is missing at ${goSource} (apt-get install golang-github-docker-docker-dev)`
     : undefined;
 if (skipReason) console.warn(`skipping the Go client tests: ${skipReason}`);
-const isRoot = process.getuid?.() === 0;
-if (!skipReason && !isRoot) console.warn("skipping the plugins.Get test: it needs root to write /run/docker/plugins");
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "goclient");
 
@@ -72,7 +71,7 @@ describe.skipIf(skipReason !== undefined)("moby's Go plugin client", () => {
     expect(r.stderr.trim()).toBe("ContainerPlugin.PreCreate: not on my watch");
   });
 
-  it.skipIf(!isRoot)('finds the plugin with plugins.Get(name, "ContainerPlugin") in /run/docker/plugins and calls it', async () => {
+  itWithTools("root")('finds the plugin with plugins.Get(name, "ContainerPlugin") in /run/docker/plugins and calls it', async () => {
     const name = `hookplugins-test-${process.pid}-${randomBytes(4).toString("hex")}`;
     await mkdir("/run/docker/plugins", { recursive: true });
     const server = await serve({ ...envLimitsPlugin, name }, { socket: `/run/docker/plugins/${name}.sock`, handleSignals: false });

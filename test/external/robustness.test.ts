@@ -122,6 +122,14 @@ describe("a broken external plugin", () => {
     expect(Date.now() - started).toBeLessThan(5000); // the plugin's 200 ms, far below the host's 20 s
   });
 
+  it("that times out has its call cancelled: the host closes the connection and the plugin's signal aborts", async () => {
+    let aborted: unknown;
+    await fakePlugin((_body, request) => new Promise(() => request.signal.addEventListener("abort", () => (aborted = request.signal.reason))), { TimeoutMs: 200 });
+    expect(await failure(await load())).toBeInstanceOf(PluginTimeoutError);
+    for (let i = 0; i < 100 && aborted === undefined; i++) await sleep(20);
+    expect(String(aborted)).toContain("went away");
+  });
+
   it("whose socket no longer accepts connections fails the hook at once", async () => {
     await fakePlugin((body) => body);
     const h = await load();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The plugins compiled into minid: importing the generated module registers them in the default registry.
 import { includedPlugins } from "../../examples/minid/src/plugins.generated.js";
 import { helperProcess } from "../../hookplugins/helperprocess/index.js";
-import { bundleDir, canRunRunc, startTestDaemon, type TestDaemon } from "./helpers.js";
+import { bundleDir, itRunningContainers, itWithDocker, startTestDaemon, type TestDaemon } from "./helpers.js";
 
 const limitsEnv = ["-e", "HOOKPLUGINS_MEMORY=512m", "-e", "HOOKPLUGINS_CPU_SHARES=512"];
 
@@ -23,13 +23,13 @@ it("the generated module includes the shipped plugins in minid's build", () => {
 });
 
 describe("the env-limits plugin compiled into minid", () => {
-  it("shows its limits in docker inspect as HostConfig.Memory and HostConfig.CpuShares", async () => {
+  itWithDocker("shows its limits in docker inspect as HostConfig.Memory and HostConfig.CpuShares", async () => {
     const id = (await d.docker("create", ...limitsEnv, "busybox", "true")).stdout.trim();
     const r = await d.docker("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.CpuShares}}", id);
     expect(r.stdout.trim()).toBe(`${512 * 1024 * 1024} 512`);
   });
 
-  it.skipIf(!canRunRunc)("puts its limits into the OCI bundle and runc applies them to the container's cgroup", async () => {
+  itRunningContainers("puts its limits into the OCI bundle and runc applies them to the container's cgroup", async () => {
     const id = (
       await d.docker("create", ...limitsEnv, "busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/cpu/cpu.shares")
     ).stdout.trim();
@@ -43,14 +43,14 @@ describe("the env-limits plugin compiled into minid", () => {
     expect((await d.docker("logs", id)).stdout.split("\n").filter(Boolean)).toEqual([String(512 * 1024 * 1024), "512"]);
   });
 
-  it("leaves containers without the variables unlimited", async () => {
+  itWithDocker("leaves containers without the variables unlimited", async () => {
     const id = (await d.docker("create", "busybox", "true")).stdout.trim();
     const r = await d.docker("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.CpuShares}}", id);
     expect(r.stdout.trim()).toBe("0 0");
   });
 });
 
-it.skipIf(!canRunRunc)("runc runs the shipped prestart-early hook, then minid's network hook, then prestart-late", async () => {
+itRunningContainers("runc runs the shipped prestart-early hook, then minid's network hook, then prestart-late", async () => {
   const id = (await d.docker("create", "busybox", "true")).stdout.trim();
   await d.docker("start", id);
   await d.docker("wait", id);

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { canRunRunc, repoRoot } from "./helpers.js";
 
@@ -33,6 +33,16 @@ describe("the npm start demo", () => {
     if (canRunRunc) expect(stdout).toContain("runc ran the prestart hooks in this order: prestart-early -> network -> prestart-late");
   }, 30_000);
 
+  it("names files by their path from the repo root and labels every value it prints", async () => {
+    const { stdout } = await runDemo(["--dry-run"]);
+    expect(stdout).toContain("examples/minid/src/plugins.generated.ts");
+    expect(stdout).toContain("hooks.prestart[0] = hookplugins/prestarthooks/trace-hook.sh prestart-early");
+    expect(stdout).not.toContain(repoRoot);
+    const commands = stdout.split("\n").filter((line) => /^(\$ docker|> (GET|POST|DELETE)) /.test(line));
+    expect(commands.length).toBeGreaterThan(5);
+    for (const line of commands) expect(line).toMatch(/ {4}# \S/);
+  }, 30_000);
+
   it("shows the bundled plugins running their hooks", async () => {
     const { stdout } = await runDemo(["--dry-run"]);
     expect(stdout).toContain('plugin "envlimits" runs ContainerPlugin.preCreate');
@@ -40,11 +50,30 @@ describe("the npm start demo", () => {
     expect(stdout).toContain('plugin "prestart-early" runs ContainerPlugin.preStart');
   }, 30_000);
 
+  it("Ctrl-C (SIGINT) while the demo starts stops its daemon cleanly and exits 0", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "examples/minid/demo.ts", "--dry-run"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let sent = false;
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      // printed before the daemon starts
+      if (!sent && output.includes("state directory")) sent = child.kill("SIGINT");
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(output).toContain("minid: SIGINT received, shutting down");
+    expect(output).toContain("hook point DaemonPlugin.preStopHook");
+    expect(output).toContain("minid: stopped cleanly");
+  }, 30_000);
+
   it("in dry-run mode writes the bundle and prints the runc command it would run", async () => {
     const { code, stdout } = await runDemo(["--dry-run"]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/dry-run: would run: runc --root \S+ run --bundle \S+ [0-9a-f]{64}/);
-    expect(stdout).toContain("hooks.prestart:");
+    expect(stdout).toContain("hooks.prestart[0] = ");
     expect(stdout).toContain("minid: stopped cleanly");
+    expect(stdout).toContain("This was a dry run (dry-run was requested)");
   }, 30_000);
 });

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunRunc, startTestDaemon, type TestDaemon } from "./helpers.js";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWithTools } from "../support/tools.js";
+import { itRunningContainers, startTestDaemon, type TestDaemon } from "./helpers.js";
 
 let d: TestDaemon;
 beforeAll(async () => {
@@ -11,14 +12,14 @@ afterAll(async () => {
   await d.close();
 });
 
-describe("minid driven by the real docker CLI", () => {
+describeWithTools(["docker"], "minid driven by the real docker CLI", () => {
   it("docker version shows minid's engine with the API version the CLI negotiated", async () => {
     const r = await d.docker("version", "--format", "{{.Server.Version}} {{.Server.APIVersion}} {{.Client.APIVersion}}");
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe("0.1.0 1.47 1.47");
   });
 
-  it.skipIf(!canRunRunc)("docker create, start and wait run busybox under runc and return the exit code", async () => {
+  itRunningContainers("docker create, start and wait run busybox under runc and return the exit code", async () => {
     const create = await d.docker("create", "--name", "exit7", "busybox", "sh", "-c", "exit 7");
     expect(create.code).toBe(0);
     expect(create.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
@@ -27,7 +28,7 @@ describe("minid driven by the real docker CLI", () => {
     expect(wait.stdout.trim()).toBe("7");
   });
 
-  it.skipIf(!canRunRunc)("docker logs returns what the container wrote, stdout and stderr on their own streams", async () => {
+  itRunningContainers("docker logs returns what the container wrote, stdout and stderr on their own streams", async () => {
     await d.docker("create", "--name", "talker", "busybox", "sh", "-c", "echo out-line; echo err-line >&2");
     await d.docker("start", "talker");
     await d.docker("wait", "talker");
@@ -37,7 +38,7 @@ describe("minid driven by the real docker CLI", () => {
     expect(logs.stderr).toBe("err-line\n");
   });
 
-  it.skipIf(!canRunRunc)("docker inspect reports the container's name, command and exited state", async () => {
+  itRunningContainers("docker inspect reports the container's name, command and exited state", async () => {
     await d.docker("create", "--name", "inspected", "-e", "GREETING=hi", "busybox", "true");
     await d.docker("start", "inspected");
     await d.docker("wait", "inspected");
@@ -50,7 +51,7 @@ describe("minid driven by the real docker CLI", () => {
     expect(info?.State).toMatchObject({ Status: "exited", Running: false, ExitCode: 0 });
   });
 
-  it.skipIf(!canRunRunc)("docker inspect shows a running container as running with its pid", async () => {
+  itRunningContainers("docker inspect shows a running container as running with its pid", async () => {
     await d.docker("create", "--name", "sleeper", "busybox", "sleep", "30");
     await d.docker("start", "sleeper");
     const r = await d.docker("inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "sleeper");
@@ -60,7 +61,7 @@ describe("minid driven by the real docker CLI", () => {
     await d.docker("rm", "-f", "sleeper");
   });
 
-  it.skipIf(!canRunRunc)("docker rm refuses a running container and docker rm -f kills and removes it", async () => {
+  itRunningContainers("docker rm refuses a running container and docker rm -f kills and removes it", async () => {
     await d.docker("create", "--name", "busy", "busybox", "sleep", "30");
     await d.docker("start", "busy");
     const refused = await d.docker("rm", "busy");
@@ -94,7 +95,7 @@ describe("minid driven by the real docker CLI", () => {
     expect(inspect.json).toMatchObject({ Name: "data1", Driver: "local", Labels: { team: "minid" }, Mountpoint: join(d.stateDir, "volumes", "data1", "_data") });
   });
 
-  it.skipIf(!canRunRunc)("a container writes into a named volume and the file appears in the volume's mountpoint", async () => {
+  itRunningContainers("a container writes into a named volume and the file appears in the volume's mountpoint", async () => {
     await d.docker("volume", "create", "shared");
     await d.docker("create", "--name", "writer", "-v", "shared:/data", "busybox", "sh", "-c", "echo kept > /data/note");
     await d.docker("start", "writer");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startTestDaemon, type TestDaemon } from "./helpers.js";
+import { itWithDocker, startTestDaemon, type TestDaemon } from "./helpers.js";
 
 let d: TestDaemon;
 beforeAll(async () => {
@@ -40,7 +40,7 @@ it("an unknown container is a 404 'No such container' for inspect, start, wait, 
   }
 });
 
-it("the docker CLI prints the daemon's message for an unknown container", async () => {
+itWithDocker("the docker CLI prints the daemon's message for an unknown container", async () => {
   const r = await d.docker("start", "ghost");
   expect(r.code).not.toBe(0);
   expect(r.stderr).toContain("No such container: ghost");
@@ -89,7 +89,7 @@ it("a plugin failure is a 500 whose message names the plugin and the hook, and t
   expect((await d.api("POST", "/v1.47/containers/create", JSON.stringify({ Image: "busybox" }))).status).toBe(201);
 });
 
-it("the docker CLI shows the plugin failure message", async () => {
+itWithDocker("the docker CLI shows the plugin failure message", async () => {
   const r = await d.docker("create", "-e", "EXPLODE=1", "busybox");
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/plugin "picky" failed in ContainerPlugin\.preCreate: EXPLODE is not allowed/);

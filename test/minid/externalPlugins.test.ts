@@ -7,17 +7,17 @@ import { spawn, type ChildProcess, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envLimitsPlugin } from "../../hookplugins/envlimits/index.js";
 import { createRegistry, PluginHookError } from "hookplugins";
 import { loadExternalPlugins, serve, type ExternalPlugins, type HookPluginServer } from "hookplugins/external";
 import { repoRoot, startTestDaemon, type TestDaemon } from "./helpers.js";
+import { describeWithTools, findTool } from "../support/tools.js";
 
-/** The docker CLI found on PATH (undefined: the docker tests skip). */
-const docker = (process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "docker")).find((path) => existsSync(path));
-if (!docker) console.warn("skipping the docker CLI tests of external plugins: the `docker` CLI is not on PATH");
+/** The docker CLI (undefined: the docker tests skip, naming it). */
+const docker = findTool("docker");
 
 function runDocker(socketPath: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -66,7 +66,7 @@ async function createAndInspect(d: TestDaemon): Promise<unknown> {
   return { ...info, Created: "<created>" };
 }
 
-describe.skipIf(!docker)("minid with external plugins", () => {
+describeWithTools(["docker"], "minid with external plugins", () => {
   it("envlimits served out of process by `hookplugins serve` gives the same docker inspect as compiled in", async () => {
     const inProcess = await startTestDaemon((registry) => registry.registerContainerPlugin(envLimitsPlugin), { dryRun: true });
     let compiledIn: unknown;
@@ -160,7 +160,7 @@ describe.skipIf(!docker)("minid with external plugins", () => {
   });
 });
 
-describe.skipIf(!docker)("minid's external plugin flags", () => {
+describeWithTools(["docker"], "minid's external plugin flags", () => {
   it("--plugin-exec-dir and --plugin-socket-dir load external plugins; SIGTERM stops minid and the plugin processes it started", async () => {
     const dir = await mkdtemp(join(tmpdir(), "minid-flags-"));
     await mkdir(join(dir, "bin"));

@@ -9,28 +9,23 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import AjvDraft04 from "ajv-draft-04";
 import { createHost, createRegistry, type Host, type PluginRegistry } from "hookplugins";
 import { startDaemon, type Daemon, type DaemonOptions } from "../../examples/minid/src/daemon.js";
+import { canRunContainers, findTool, itWithTools, toolPath } from "../support/tools.js";
+
+export { ociConfigValidator } from "../support/ociSchema.js";
 
 /** The repository root. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The OCI runtime-spec JSON schemas shipped next to the repository. */
-export const ociSchemaDir = resolve(repoRoot, "../shared/data/oci-runtime-spec");
+/** True when runc really runs containers here (root, runc and busybox found); runc tests skip otherwise. */
+export const canRunRunc = canRunContainers();
 
-/** The docker CLI the tests drive. */
-export const dockerBinary = "/usr/local/bin/docker";
+/** `it` for a test that drives the docker CLI. */
+export const itWithDocker = itWithTools("docker");
 
-function runcAvailable(): boolean {
-  return ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].some((p) => existsSync(p));
-}
-
-/** True when the tests run as root (needed to start minid as another user). */
-export const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-
-/** True when runc really runs containers here (root and runc installed); runc tests skip otherwise. */
-export const canRunRunc = isRoot && runcAvailable();
+/** `it` for a test that runs real containers under runc through the docker CLI. */
+export const itRunningContainers = itWithTools("root", "runc", "busybox", "docker");
 
 /** A daemon started for one test file, with its own registry, state dir and socket. */
 export interface TestDaemon {
@@ -67,7 +62,7 @@ export interface ApiResponse {
 export function runDocker(socketPath: string, args: readonly string[]): Promise<DockerResult> {
   return new Promise((resolvePromise, reject) => {
     execFile(
-      dockerBinary,
+      toolPath("docker"),
       [...args],
       { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir(), DOCKER_HOST: `unix://${socketPath}` }, timeout: 20_000 },
       (err, stdout, stderr) => {
@@ -117,7 +112,9 @@ export async function startTestDaemon(
   setup(registry);
   const host = createHost({ registry, timeoutMs: 5000 });
   const { registry: _registry, ...daemonOptions } = options;
-  const daemon = await startDaemon({ host, socketPath, stateDir, log: () => undefined, ...daemonOptions });
+  // minid uses exactly the tools the tests found, so HOOKPLUGINS_TEST_NO hides them from both
+  const tools = { runc: findTool("runc") ?? "/nonexistent/runc", busybox: findTool("busybox") ?? (false as const) };
+  const daemon = await startDaemon({ host, socketPath, stateDir, log: () => undefined, ...tools, ...daemonOptions });
   return {
     daemon,
     registry,
@@ -132,17 +129,6 @@ export async function startTestDaemon(
       await rm(stateDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A validator for OCI config.json documents, built from the runtime-spec schema (draft-04). */
-export async function ociConfigValidator(): Promise<(config: unknown) => string[]> {
-  const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
-  for (const file of await readdir(ociSchemaDir)) {
-    if (!file.endsWith(".json") || file === "config-schema.json") continue;
-    ajv.addSchema(JSON.parse(await readFile(join(ociSchemaDir, file), "utf8")) as object, file);
-  }
-  const validate = ajv.compile(JSON.parse(await readFile(join(ociSchemaDir, "config-schema.json"), "utf8")) as object);
-  return (config) => (validate(config) ? [] : (validate.errors ?? []).map((e: { instancePath: string; message?: string }) => `${e.instancePath} ${e.message ?? ""}`));
 }
 
 /** Every config.json under the daemon's containers directory. */

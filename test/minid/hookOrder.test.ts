@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { PrestartHook } from "hookplugins";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { hookPath, hookTraceFile, readStateSnippet } from "../../examples/minid/src/networkHook.js";
-import { bundleDir, canRunRunc, ociConfigValidator, startTestDaemon, type TestDaemon } from "./helpers.js";
+import { bundleDir, itRunningContainers, ociConfigValidator, startTestDaemon, type TestDaemon } from "./helpers.js";
 
 /** A prestart hook that appends `name` to the bundle's trace file, like minid's network hook does. */
 function traceHook(name: string, priority: number): PrestartHook {
@@ -22,7 +22,7 @@ afterAll(async () => {
   await d.close();
 });
 
-it.skipIf(!canRunRunc)("runc runs the plugin hook at 10, then the daemon's network hook at 0, then the plugin hook at -5", async () => {
+itRunningContainers("runc runs the plugin hook at 10, then the daemon's network hook at 0, then the plugin hook at -5", async () => {
   const id = (await d.docker("create", "busybox", "true")).stdout.trim();
   expect((await d.docker("start", id)).code).toBe(0);
   await d.docker("wait", id);
@@ -30,7 +30,7 @@ it.skipIf(!canRunRunc)("runc runs the plugin hook at 10, then the daemon's netwo
   expect(trace.split("\n").filter(Boolean)).toEqual(["plugin-high", "network", "plugin-low"]);
 });
 
-it.skipIf(!canRunRunc)("the config.json runc ran lists the merged hooks in priority order and validates against the OCI schema", async () => {
+itRunningContainers("the config.json runc ran lists the merged hooks in priority order and validates against the OCI schema", async () => {
   const id = (await d.docker("create", "busybox", "true")).stdout.trim();
   await d.docker("start", id);
   await d.docker("wait", id);
@@ -39,10 +39,10 @@ it.skipIf(!canRunRunc)("the config.json runc ran lists the merged hooks in prior
   };
   const names = config.hooks.prestart.map((h) => (h.path === "/bin/sh" ? /echo (\S+)/.exec(h.args[2] ?? "")?.[1] : "network"));
   expect(names).toEqual(["plugin-high", "network", "plugin-low"]);
-  expect((await ociConfigValidator())(config)).toEqual([]);
+  expect((ociConfigValidator())(config)).toEqual([]);
 });
 
-it.skipIf(!canRunRunc)("a failing prestart hook makes docker start fail with runc's error and leaves the container exited", async () => {
+itRunningContainers("a failing prestart hook makes docker start fail with runc's error and leaves the container exited", async () => {
   const failing = d.registry.registerContainerPlugin({
     name: "broken-hook",
     preStart: () => [{ priority: 1, path: "/bin/false" }],

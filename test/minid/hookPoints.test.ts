@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { ContainerJSON, HandlerSpec, ImageInfo } from "hookplugins";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleDir, startTestDaemon, type TestDaemon } from "./helpers.js";
+import { bundleDir, itWithDocker, startTestDaemon, type TestDaemon } from "./helpers.js";
 
 const seen = {
   daemon: [] as string[],
@@ -86,7 +86,7 @@ describe("hook points minid runs", () => {
     expect(seen.daemon).toEqual(["preStartHook"]);
   });
 
-  it("ContainerPlugin.preCreate changes the config that docker inspect then shows", async () => {
+  itWithDocker("ContainerPlugin.preCreate changes the config that docker inspect then shows", async () => {
     const id = (await d.docker("create", "busybox", "true")).stdout.trim();
     const r = await d.docker("inspect", "-f", '{{index .Config.Labels "minid.test/seen"}}', id);
     expect(r.stdout.trim()).toBe("yes");
@@ -122,7 +122,7 @@ describe("hook points minid runs", () => {
     expect(seen.postUpdate.at(-1)).toEqual({ rootfs: join(bundleDir(d.stateDir, id), "rootfs"), env: ["TIER=db"] });
   });
 
-  it("ImagePlugin.postPull runs when docker import stores a root filesystem archive, which then runs containers", async () => {
+  itWithDocker("ImagePlugin.postPull runs when docker import stores a root filesystem archive, which then runs containers", async () => {
     const busyboxRootfs = d.daemon.context.images.resolve("busybox")?.rootfs ?? "";
     const archive = join(d.stateDir, "rootfs.tar");
     execFileSync("tar", ["-C", busyboxRootfs, "-cf", archive, "."]);
@@ -144,7 +144,7 @@ describe("hook points minid runs", () => {
     expect(r.headers["x-wrapped-by"]).toBe("extra-routes");
   });
 
-  it("VolumePlugin.preVolumeCreate can change the volume before it is created", async () => {
+  itWithDocker("VolumePlugin.preVolumeCreate can change the volume before it is created", async () => {
     d.registry.registerVolumePlugin({
       name: "volume-labeller",
       preVolumeCreate: (_ctx, config) => ({ ...config, Labels: { ...config.Labels, stamped: "1" } }),

@@ -4,7 +4,7 @@ import { bundleConfigs, ociConfigValidator, startTestDaemon, type TestDaemon } f
 let d: TestDaemon;
 let validate: (config: unknown) => string[];
 beforeAll(async () => {
-  validate = await ociConfigValidator();
+  validate = ociConfigValidator();
   // Dry-run writes exactly the bundles runc would get, and works without root.
   d = await startTestDaemon(
     (registry) => {

@@ -34,7 +34,9 @@ export const usage = `usage: minid [--socket PATH] [--state-dir DIR] [--dry-run]
   --plugin-socket-dir DIR  load external plugins from the sockets in DIR (repeatable)
   --plugin-spec-dir DIR    load external plugins from the spec files in DIR (repeatable)
   --plugin-exec-dir DIR    load executable plugins from DIR, started on first use (repeatable)
-Point the docker CLI at it with DOCKER_HOST=unix://<socket>.`;
+Point the docker CLI at it with DOCKER_HOST=unix://<socket>.
+SIGINT or SIGTERM stops minid cleanly (containers killed, stop hooks run, socket removed), also while it starts;
+more signals during shutdown are ignored, and the third in all force-quits (exit 128+signal, stop hooks skipped).`;
 
 /** Parses `argv` (without node and script). */
 export function parseMinidArgs(argv: readonly string[]): MinidArgs {

@@ -27,6 +27,8 @@ export interface DaemonContext {
   runtime: Runtime;
   /** Path of the daemon's network hook script. */
   networkHookPath: string;
+  /** The host's busybox-static binary the busybox image is built from (undefined: a placeholder image). */
+  busybox: string | undefined;
   /** Snapshotter name reported to ImagePlugin.postPull. */
   snapshotter: string;
   /** One line of daemon output. */

@@ -9,9 +9,9 @@ import type { HandlerSpec } from "hookplugins";
 import { ContainerStore } from "./containerStore.js";
 import { killContainer } from "./containerService.js";
 import type { DaemonContext, MinidHost } from "./context.js";
-import { probeRunc } from "./detectRuntime.js";
+import { findBusybox, probeRunc } from "./detectRuntime.js";
 import { DryRunRuntime } from "./dryRun.js";
-import { findBusybox, ImageStore } from "./imageStore.js";
+import { ImageStore } from "./imageStore.js";
 import { installNetworkHook } from "./networkHook.js";
 import { statePaths } from "./paths.js";
 import { createRouter } from "./router.js";
@@ -33,8 +33,10 @@ export interface DaemonOptions {
   stateDir: string;
   /** true: never run runc; false: require it; "auto" (default): dry-run when runc is missing or not root. */
   dryRun?: boolean | "auto";
-  /** runc binary (default "runc" on PATH). */
+  /** runc binary (default "runc" on PATH or in the usual directories). */
   runc?: string;
+  /** busybox-static binary for the busybox image (default: found like runc); false: use none (a placeholder image in dry-run mode). */
+  busybox?: string | false;
   /** Where daemon messages go (default: stderr). */
   log?: (line: string) => void;
   /** Called for every request (method and URL), e.g. to show traffic in the demo. */
@@ -55,14 +57,21 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-async function chooseRuntime(options: DaemonOptions, runcRoot: string, log: (line: string) => void): Promise<{ runtime: Runtime; reason: string }> {
-  if (options.dryRun === true) return { runtime: new DryRunRuntime(runcRoot, log), reason: "dry-run was requested" };
+/** The runtime minid uses, why it is the dry-run one ("" for runc), and the busybox binary it found. */
+interface RuntimeChoice {
+  runtime: Runtime;
+  reason: string;
+  busybox: string | undefined;
+}
+
+async function chooseRuntime(options: DaemonOptions, runcRoot: string, log: (line: string) => void): Promise<RuntimeChoice> {
+  const busybox = options.busybox === false ? undefined : (options.busybox ?? (await findBusybox()));
+  if (options.dryRun === true) return { runtime: new DryRunRuntime(runcRoot, log), reason: "dry-run was requested", busybox };
   const probe = await probeRunc(options.runc);
-  const busybox = await findBusybox();
   const reason = !probe.usable ? probe.reason : busybox ? "" : 'busybox was not found; install the Debian package "busybox-static"';
-  if (!reason) return { runtime: new RuncRuntime(options.runc ?? "runc", runcRoot), reason: "" };
+  if (!reason) return { runtime: new RuncRuntime(probe.path ?? options.runc ?? "runc", runcRoot), reason: "", busybox };
   if (options.dryRun === false) throw new Error(`cannot run containers: ${reason}`);
-  return { runtime: new DryRunRuntime(runcRoot, log), reason };
+  return { runtime: new DryRunRuntime(runcRoot, log), reason, busybox };
 }
 
 function listen(server: Server, socketPath: string): Promise<void> {
@@ -83,14 +92,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await host.daemon.preStart();
   try {
     for (const dir of [paths.root, paths.images, paths.containers, paths.volumes, paths.runcRoot]) await mkdir(dir, { recursive: true });
-    const { runtime, reason } = await chooseRuntime(options, paths.runcRoot, log);
-    if (reason) log(`minid: runc cannot run containers here (${reason}); running in dry-run mode: bundles are written, nothing is executed`);
+    const { runtime, reason, busybox } = await chooseRuntime(options, paths.runcRoot, log);
+    if (options.dryRun === true) log("minid: running in dry-run mode, as requested: bundles are written, nothing is executed");
+    else if (reason) log(`minid: runc cannot run containers here (${reason}); running in dry-run mode: bundles are written, nothing is executed`);
     const images = new ImageStore(paths.images);
     const volumes = new VolumeStore(paths.volumes);
     await images.load();
     await volumes.load();
-    const busybox = await findBusybox();
     if (busybox) await images.buildBusybox(busybox);
+    else if (!images.resolve("busybox")) {
+      await images.buildPlaceholder("busybox:latest");
+      log("minid: busybox-static is not installed: the busybox image is an empty placeholder root filesystem (enough for dry-run mode)");
+    }
     const context: DaemonContext = {
       host,
       paths,
@@ -100,6 +113,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       runtime,
       networkHookPath: await installNetworkHook(paths.hooks),
       snapshotter: "minid-copy",
+      busybox,
       log,
     };
     const routes = await host.api.updateHandler([

@@ -4,8 +4,7 @@
  * archives are unpacked with the system tar.
  */
 import { createHash } from "node:crypto";
-import { constants } from "node:fs";
-import { access, copyFile, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { execFileChecked } from "./exec.js";
@@ -24,22 +23,19 @@ export interface ImageRecord {
   comment: string;
   /** Directory holding the root filesystem. */
   rootfs: string;
+  /** Bytes the root filesystem takes: the sum of its files' and symlinks' sizes (missing in records of older minids). */
+  size?: number;
 }
 
-/** Places where Debian's busybox-static puts its binary. */
-export const busyboxCandidates = ["/bin/busybox", "/usr/bin/busybox"];
-
-/** The first busybox binary found on the host, or undefined. */
-export async function findBusybox(candidates: readonly string[] = busyboxCandidates): Promise<string | undefined> {
-  for (const path of candidates) {
-    try {
-      await access(path, constants.X_OK);
-      return path;
-    } catch {
-      // try the next one
-    }
+/** The sum of the sizes of every file and symlink under `dir` (what `docker images` shows as an image's size). */
+export async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await directorySize(path);
+    else total += (await lstat(path)).size;
   }
-  return undefined;
+  return total;
 }
 
 /** "busybox" -> "busybox:latest"; "docker.io/library/x:1" -> "x:1"; ids are left alone. */
@@ -73,6 +69,7 @@ export class ImageStore {
     for (const entry of await readdir(this.#dir)) {
       try {
         const record = JSON.parse(await readFile(join(this.#dir, entry, "image.json"), "utf8")) as ImageRecord;
+        record.size ??= await directorySize(record.rootfs);
         this.#images.set(record.id, record);
       } catch {
         // half-written image: ignore it
@@ -115,6 +112,25 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Stores a placeholder for `ref` where busybox-static is missing: the directory skeleton of a root filesystem and
+   * a note, no programs. Enough for dry-run mode, which writes bundles and runs nothing.
+   */
+  async buildPlaceholder(ref: string): Promise<ImageRecord> {
+    const note = "minid placeholder image: busybox-static was not installed when it was made; nothing here can run.\n";
+    const id = `sha256:${createHash("sha256").update("minid-placeholder\0").update(ref).digest("hex")}`;
+    const existing = this.#images.get(id);
+    if (existing) return this.#tag(existing, normalizeRef(ref));
+    return this.#store(id, [normalizeRef(ref)], ["sh"], "placeholder: busybox-static is not installed", async (rootfs) => {
+      for (const dir of ["bin", "dev", "etc", "proc", "sys", "tmp", "root", "var", "run"]) {
+        await mkdir(join(rootfs, dir), { recursive: true });
+      }
+      await writeFile(join(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
+      await writeFile(join(rootfs, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
+      await writeFile(join(rootfs, "PLACEHOLDER"), note);
+    });
+  }
+
   /** Imports a root filesystem tar archive (`docker import`); the id is the archive's sha256. */
   async importArchive(archive: Readable, ref: string | undefined, comment = ""): Promise<ImageRecord> {
     const hash = createHash("sha256");
@@ -152,7 +168,7 @@ export class ImageStore {
     await mkdir(dir, { recursive: true });
     await fill(rootfs);
     await mkdir(rootfs, { recursive: true });
-    const record: ImageRecord = { id, repoTags: [], created: new Date().toISOString(), cmd, comment, rootfs };
+    const record: ImageRecord = { id, repoTags: [], created: new Date().toISOString(), cmd, comment, rootfs, size: await directorySize(rootfs) };
     this.#images.set(id, record);
     for (const tag of repoTags) await this.#tag(record, tag);
     await this.#save(record);

@@ -3,10 +3,14 @@
  * hookplugins host, starts the daemon and stops it cleanly on SIGTERM or SIGINT.
  */
 import "./plugins.generated.js";
+import { rmSync } from "node:fs";
+import { constants } from "node:os";
 import { createHost, defaultRegistry } from "hookplugins";
 import { loadExternalPlugins } from "hookplugins/external";
 import { parseMinidArgs, usage } from "./cli.js";
+import type { MinidHost } from "./context.js";
 import { startDaemon } from "./daemon.js";
+import { watchShutdownSignals } from "./shutdownSignals.js";
 
 /** Runs the daemon until SIGTERM/SIGINT; resolves with the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -21,20 +25,36 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  // external plugins (own processes) join the compiled-in ones in the same registry, after them at equal priority
-  const external = await loadExternalPlugins(defaultRegistry, {
-    socketDirs: args.pluginSocketDirs,
-    specDirs: args.pluginSpecDirs,
-    executableDirs: args.pluginExecDirs,
+  const socketPath = args.socketPath;
+  // Handlers first: a signal that arrives while minid starts (or the moment it reports ready) must stop it
+  // cleanly, never meet Node's default action, which would skip the stop hooks and leave the socket behind.
+  const signals = watchShutdownSignals({
+    log: (line) => process.stderr.write(`${line}\n`),
+    forceQuit: (signal) => {
+      process.stderr.write(`minid: ${signal} received a third time: force quit (stop hooks skipped, containers left as they are)\n`);
+      rmSync(socketPath, { force: true });
+      process.exit(128 + constants.signals[signal]);
+    },
   });
-  external.events.on("pluginLog", (e) => process.stderr.write(`minid: plugin ${e.plugin}: ${e.line}\n`));
-  const host = createHost({ external });
-  const daemon = await startDaemon({ host, socketPath: args.socketPath, stateDir: args.stateDir, dryRun: args.dryRun, runc: args.runc });
+  let host: MinidHost | undefined;
+  let daemon;
+  try {
+    // external plugins (own processes) join the compiled-in ones in the same registry, after them at equal priority
+    const external = await loadExternalPlugins(defaultRegistry, {
+      socketDirs: args.pluginSocketDirs,
+      specDirs: args.pluginSpecDirs,
+      executableDirs: args.pluginExecDirs,
+    });
+    external.events.on("pluginLog", (e) => process.stderr.write(`minid: plugin ${e.plugin}: ${e.line}\n`));
+    host = createHost({ external });
+    daemon = await startDaemon({ host, socketPath, stateDir: args.stateDir, dryRun: args.dryRun, runc: args.runc });
+  } catch (err) {
+    process.stderr.write(`minid: cannot start: ${(err as Error).message}\n`);
+    await host?.close();
+    return 1;
+  }
   process.stderr.write(`minid: serving the Docker Engine API on unix://${daemon.socketPath} (runtime: ${daemon.context.runtime.name})\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = await signals.first;
   process.stderr.write(`minid: ${signal} received, shutting down\n`);
   try {
     await daemon.stop();

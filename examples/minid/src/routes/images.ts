@@ -6,7 +6,7 @@ import type { HandlerSpec, ImageInfo } from "hookplugins";
 import type { DaemonContext } from "../context.js";
 import { requestUrl, sendJson } from "../http.js";
 import { badRequest, notFound } from "../httpErrors.js";
-import { findBusybox, importRef, normalizeRef, type ImageRecord } from "../imageStore.js";
+import { importRef, normalizeRef, type ImageRecord } from "../imageStore.js";
 
 /** The ImageInfo plugins and clients see for a stored image. */
 export function imageInfo(image: ImageRecord): ImageInfo {
@@ -15,11 +15,34 @@ export function imageInfo(image: ImageRecord): ImageInfo {
     RepoTags: image.repoTags,
     RepoDigests: [],
     CreatedAt: image.created,
+    Size: image.size ?? 0,
     Architecture: process.arch === "x64" ? "amd64" : process.arch,
     Os: "linux",
     Config: { Image: image.id, Cmd: image.cmd },
     RootFS: { Type: "layers" },
   };
+}
+
+/** One entry of `GET /images/json`, in the Engine's list shape (what `docker images` reads). */
+export function imageSummary(image: ImageRecord): Record<string, unknown> {
+  const size = image.size ?? 0;
+  return {
+    Id: image.id,
+    ParentId: "",
+    RepoTags: image.repoTags,
+    RepoDigests: [],
+    Created: Math.floor(Date.parse(image.created) / 1000),
+    Size: size,
+    SharedSize: -1,
+    VirtualSize: size,
+    Labels: {},
+    Containers: -1,
+  };
+}
+
+/** The `GET /images/{name}/json` document (`docker image inspect`): ImageInfo plus the Engine's `Created`. */
+export function imageInspect(image: ImageRecord): Record<string, unknown> {
+  return { ...imageInfo(image), Created: image.created, Comment: image.comment };
 }
 
 /** The image routes. */
@@ -41,9 +64,11 @@ export function imageRoutes(ctx: DaemonContext): HandlerSpec[] {
         } else if (fromImage) {
           req.resume();
           const ref = normalizeRef(importRef(fromImage, url.searchParams.get("tag")) ?? fromImage);
-          const busybox = ref === "busybox:latest" ? await findBusybox() : undefined;
-          if (!busybox) throw notFound(`pull access denied for ${fromImage}: minid only provides busybox, from the host's busybox-static`);
-          image = await ctx.images.buildBusybox(busybox, ref);
+          const existing = ref === "busybox:latest" ? ctx.images.resolve(ref) : undefined;
+          if (ref !== "busybox:latest" || (!ctx.busybox && !existing)) {
+            throw notFound(`pull access denied for ${fromImage}: minid only provides busybox, from the host's busybox-static`);
+          }
+          image = ctx.busybox ? await ctx.images.buildBusybox(ctx.busybox, ref) : existing!;
         } else {
           req.resume();
           throw badRequest("either fromSrc or fromImage must be given");
@@ -54,14 +79,14 @@ export function imageRoutes(ctx: DaemonContext): HandlerSpec[] {
         res.end(`${JSON.stringify({ status: image.id })}\n`);
       },
     },
-    { method: "GET", path: "/images/json", handler: (_req, res) => sendJson(res, 200, ctx.images.list().map(imageInfo)) },
+    { method: "GET", path: "/images/json", handler: (_req, res) => sendJson(res, 200, ctx.images.list().map(imageSummary)) },
     {
       method: "GET",
       path: "/images/{name}/json",
       handler: (_req, res, params) => {
         const image = ctx.images.resolve(params.name ?? "");
         if (!image) throw notFound(`No such image: ${params.name ?? ""}`);
-        sendJson(res, 200, imageInfo(image));
+        sendJson(res, 200, imageInspect(image));
       },
     },
   ];

@@ -35,8 +35,9 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   const library: Options[] = [
     { ...common, entry: index, format: "esm", dts: dtsOf(index) },
     { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
-    { ...common, entry: external, format: "esm", dts: dtsOf(external) },
-    { ...common, entry: external, format: "cjs", shims: true, dts: dtsOf(external) },
+    // its own bundle (with its own copy of the engine it shares registered symbols with), so no source maps, as the tools
+    { ...common, sourcemap: false, entry: external, format: "esm", dts: dtsOf(external) },
+    { ...common, sourcemap: false, entry: external, format: "cjs", shims: true, dts: dtsOf(external) },
     { ...tools, entry: esbuildPlugin, format: "esm", dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: docker, format: "esm", external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },

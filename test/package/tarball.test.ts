@@ -144,6 +144,33 @@ describe("the packed tarball", () => {
     expect(JSON.parse(result.stdout)).toEqual(expectedRun);
   });
 
+  it("calls an external plugin served by hookplugins/external from an ES module project", async () => {
+    const dir = join(pkg.consumers, "esm-external");
+    await writeFiles(dir, {
+      "package.json": JSON.stringify({ name: "esm-external-consumer", private: true, type: "module" }),
+      "main.js": [
+        `import { mkdtempSync, rmSync } from "node:fs";`,
+        `import { tmpdir } from "node:os";`,
+        `import { join } from "node:path";`,
+        `import { createHost, createRegistry } from "hookplugins";`,
+        `import { loadExternalPlugins, serve } from "hookplugins/external";`,
+        `const sockets = mkdtempSync(join(tmpdir(), "hookplugins-packed-"));`,
+        `const server = await serve({ name: "remote", preCreate: (_ctx, config) => ({ ...config, Labels: { remote: "yes" } }) }, { socket: join(sockets, "remote.sock"), handleSignals: false });`,
+        `const registry = createRegistry();`,
+        `const external = await loadExternalPlugins(registry, { socketDirs: [sockets] });`,
+        `const host = createHost({ registry, external, timeoutMs: 5000 });`,
+        `const config = await host.container.preCreate({ Image: "busybox" });`,
+        `console.log(JSON.stringify({ labels: config.Labels, source: host.explain()["ContainerPlugin.preCreate"][0].source?.kind }));`,
+        `await host.close();`,
+        `await server.close();`,
+        `rmSync(sockets, { recursive: true, force: true });`,
+      ].join("\n"),
+    });
+    const result = await run(process.execPath, ["main.js"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ labels: { remote: "yes" }, source: "socket" });
+  });
+
   it("runs a hook from a CommonJS project", async () => {
     const dir = join(pkg.consumers, "cjs");
     await writeFiles(dir, {

@@ -222,17 +222,19 @@ export async function serve(plugins: ServablePlugins, options: ServeOptions): Pr
   const server = await listenV1Plugin({ ...options, implements: implementsList, handlers });
   const close = server.close;
   let onSignal: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+  // listeners stay until the server has closed: a repeated signal during close is ignored, not Node's default kill
+  const closeAll = (): Promise<void> =>
+    (closing ??= close().finally(() => {
+      if (onSignal) {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
+    }));
   if (options.handleSignals !== false) {
     onSignal = () => void closeAll();
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   }
-  const closeAll = async (): Promise<void> => {
-    if (onSignal) {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-    }
-    await close();
-  };
   return { ...server, capabilities, close: closeAll };
 }

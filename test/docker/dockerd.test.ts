@@ -26,6 +26,8 @@ let volumeRoot: string;
 interface BridgeProcess {
   child: ChildProcess;
   output(): string;
+  /** Settles with the exit code when the process has exited. */
+  exited: Promise<number | null>;
   stop(): Promise<number | null>;
 }
 
@@ -47,6 +49,7 @@ async function startBridge(onChange: "deny" | "warn" | "allow"): Promise<BridgeP
   return {
     child,
     output: () => output,
+    exited,
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;
@@ -192,7 +195,7 @@ describe.skipIf(skip !== undefined)("hookplugins docker-plugin with a real docke
   it("the bridge stops cleanly on SIGINT and removes its socket", async () => {
     const b = bridge!;
     b.child.kill("SIGINT");
-    expect(await b.stop()).toBe(0);
+    expect(await b.exited).toBe(0);
     expect(b.output()).toContain(`SIGINT received: stopped serving Docker plugin "${name}"`);
     expect(existsSync(join(dockerPluginDir, `${name}.sock`))).toBe(false);
     bridge = undefined;

@@ -9,6 +9,7 @@ import { loadProjectHost } from "../../docker/projectHost.js";
 import type { OnChange } from "../../docker/authz.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../output.js";
+import { listenForShutdown, type ShutdownSignals } from "../shutdownSignals.js";
 
 /** The options of `hookplugins docker-plugin`. */
 export interface DockerPluginOptions {
@@ -38,6 +39,16 @@ export async function dockerPluginCommand(ctx: CommandContext, options: DockerPl
     requestTimeoutMs = Number(options.timeout);
     if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new UsageError(`--timeout must be a whole number of milliseconds >= 1, got "${options.timeout}"`);
   }
+  // listening from here on: a signal while the bridge starts stops it as soon as it has started
+  const signals = listenForShutdown();
+  try {
+    await runBridge(ctx, options, requestTimeoutMs, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function runBridge(ctx: CommandContext, options: DockerPluginOptions, requestTimeoutMs: number | undefined, signals: ShutdownSignals): Promise<void> {
   const { host, plugins } = await loadProjectHost(ctx.root, await ctx.stateFile(), requestTimeoutMs !== undefined ? { timeoutMs: requestTimeoutMs } : {});
   const bridgeOptions: DockerBridgeOptions = {
     host,
@@ -63,10 +74,7 @@ export async function dockerPluginCommand(ctx: CommandContext, options: DockerPl
       `Serving ${names.length ? names.join(", ") : "no plugins"} as Docker plugin "${bridge.name}" (${bridge.implements.join(", ")}) on ${bridge.socketPath}; on change: ${options.onChange}.`,
     );
   }
-  const signal = await new Promise<NodeJS.Signals>((done) => {
-    process.once("SIGTERM", () => done("SIGTERM"));
-    process.once("SIGINT", () => done("SIGINT"));
-  });
+  const signal = await signals.first;
   await bridge.close();
   await host.close();
   if (!ctx.out.json) ctx.out.line(`${signal} received: stopped serving Docker plugin "${bridge.name}".`);

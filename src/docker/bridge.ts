@@ -3,10 +3,9 @@
  * (`authz`) and/or a volume driver (`VolumeDriver`), on /run/docker/plugins/<name>.sock by default.
  */
 import { mkdir } from "node:fs/promises";
-import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import type { Host } from "hookplugins";
-import { listenV1Plugin, type V1Handler, type V1PluginServer } from "hookplugins/external";
+import { listenV1Plugin, socketAccepts, type V1Handler, type V1PluginServer } from "hookplugins/external";
 import { createAuthzHandlers, type AuthzStats, type OnChange } from "./authz.js";
 import { createVolumeDriverHandlers } from "./volumeDriver.js";
 import { VolumeStore } from "./volumeStore.js";
@@ -57,18 +56,6 @@ export class DockerBridgeError extends Error {
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-/** Whether something accepts connections on the UNIX socket at `path`. */
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(path);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
 /** Starts serving `options.host` to Docker Engine; resolves once the socket accepts calls. */
 export async function createDockerBridge(options: DockerBridgeOptions): Promise<DockerBridge> {
   const { host, name } = options;
@@ -84,7 +71,7 @@ export async function createDockerBridge(options: DockerBridgeOptions): Promise<
   }
   const socketPath = options.socket ?? join(dockerPluginSocketDir, `${name}.sock`);
   await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
-  if (await socketAnswers(socketPath)) {
+  if (await socketAccepts(socketPath)) {
     throw new DockerBridgeError(`another process already serves ${socketPath}; stop it or choose another --name or --socket`);
   }
   const implementsList: string[] = [];

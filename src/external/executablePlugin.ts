@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
-import { connect } from "node:net";
+import { socketAccepts } from "./socketAccepts.js";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -83,17 +83,6 @@ export function readExecutableCapabilities(path: string, name: string, timeoutMs
         reject(new ExecutablePluginError(`executable plugin "${name}" (${path}): ${(checkError as Error).message}`));
       }
     });
-  });
-}
-
-function canConnect(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
   });
 }
 
@@ -221,7 +210,7 @@ export class ExecutablePlugin implements PluginTransport {
         this.events.process({ plugin: this.name, state: "stopped", pid: child.pid, reason: "start-failed", code: exitInfo?.code, signal: exitInfo?.signal });
         throw new ExecutablePluginError(`executable plugin "${this.name}" (${this.path}) failed to start: ${why}`);
       }
-      if (await canConnect(socketPath)) break;
+      if (await socketAccepts(socketPath)) break;
       if (Date.now() - started > startTimeoutMs) {
         await this.#terminate(running);
         this.events.process({ plugin: this.name, state: "stopped", pid: child.pid, reason: "start-failed", code: exitInfo?.code, signal: exitInfo?.signal });

@@ -33,6 +33,11 @@ export function hookpluginsEsbuildPlugin(options: HookpluginsEsbuildOptions = {}
     async setup(build) {
       const root = resolve(options.root ?? findProjectRoot(process.cwd()));
       const project = await readProject(root);
+      if (!project.exists) {
+        throw new Error(
+          `hookplugins esbuild plugin: no hookplugins.json in ${options.root === undefined ? `${root} or above` : root}; run \`hookplugins init\` in the host project, or pass { root: "<the folder holding hookplugins.json>" }`,
+        );
+      }
       const extras = (options.extraPlugins ?? []).map((s) => normalizeSpecifier(s, process.cwd(), root));
       const locate = (specifiers: readonly string[]): PluginLocation[] =>
         specifiers.map((specifier) => {

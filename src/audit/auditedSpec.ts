@@ -3,7 +3,8 @@
  * call only, so a call without `audit` runs the plain spec and pays nothing.
  */
 import type { HookSpec } from "../dispatch/run.js";
-import { copyData, diffLeaves } from "./leafDiff.js";
+import { copyData } from "../dispatch/copyData.js";
+import { diffLeaves } from "./leafDiff.js";
 
 /** One leaf field a plugin changed during a waterfall call. */
 export interface AuditEntry {

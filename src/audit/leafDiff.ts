@@ -41,17 +41,6 @@ export function sameData(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** A deep copy of the plain objects and arrays in `value` (other objects are kept by reference). */
-export function copyData<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item: unknown) => copyData(item)) as T;
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) out[key] = copyData(value[key]);
-    return out as T;
-  }
-  return value;
-}
-
 function walk(before: unknown, after: unknown, pointer: string, out: LeafChange[]): void {
   if (isPlainObject(before) && isPlainObject(after)) {
     for (const key of Object.keys(before)) walk(before[key], after[key], `${pointer}/${escapePointerToken(key)}`, out);

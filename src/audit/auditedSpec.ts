@@ -18,25 +18,37 @@ export interface AuditEntry {
   readonly after: unknown;
 }
 
+const uncopyable: unique symbol = Symbol("uncopyable");
+
+/** A copy of `value` to diff against, or `uncopyable` (that step is then not audited; the call is not affected). */
+function snapshotOf(value: unknown): unknown {
+  try {
+    return copyData(value);
+  } catch {
+    return uncopyable;
+  }
+}
+
 /**
  * `spec` for one call that appends to `audit`, after each plugin's result is accepted, the leaves that plugin changed
- * (in place or by returning a replacement). A plugin that fails (or is skipped fail-open) adds nothing.
+ * (in place or by returning a replacement). A plugin that fails (or is skipped fail-open) adds nothing. The snapshots
+ * are taken by the engine's side (before the run, and after each accepted result), never inside a plugin's call, so
+ * they count neither against its time limit nor as its failure.
  */
-export function auditedSpec(spec: HookSpec, audit: AuditEntry[]): HookSpec {
+export function auditedSpec(spec: HookSpec, audit: AuditEntry[], input: unknown): HookSpec {
   // plugins of one run go one at a time, so one snapshot slot is enough
-  let snapshot: unknown;
+  let snapshot = snapshotOf(input);
   return {
     ...spec,
-    invoke(fn, target, ctx, input, run) {
-      snapshot = copyData(input);
-      return spec.invoke(fn, target, ctx, input, run);
-    },
-    accept(run, result, input, entry) {
-      spec.accept(run, result, input, entry);
-      for (const change of diffLeaves(snapshot, run.value)) {
-        audit.push({ pointer: change.pointer, plugin: entry.name, before: change.before, after: copyData(change.after) });
+    accept(run, result, stepInput, entry) {
+      spec.accept(run, result, stepInput, entry);
+      if (snapshot !== uncopyable) {
+        for (const change of diffLeaves(snapshot, run.value)) {
+          const after = snapshotOf(change.after);
+          audit.push({ pointer: change.pointer, plugin: entry.name, before: change.before, after: after === uncopyable ? change.after : after });
+        }
       }
-      snapshot = undefined;
+      snapshot = snapshotOf(run.value);
     },
   };
 }

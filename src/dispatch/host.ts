@@ -206,8 +206,8 @@ class HostImpl {
 }
 
 /** The spec of one waterfall call: audited only when the caller asked for it. */
-function specFor(spec: HookSpec, options: WaterfallOptions | undefined): HookSpec {
-  return options?.audit ? auditedSpec(spec, options.audit) : spec;
+function specFor(spec: HookSpec, options: WaterfallOptions | undefined, input: unknown): HookSpec {
+  return options?.audit ? auditedSpec(spec, options.audit, input) : spec;
 }
 
 /** Creates a host that dispatches to the plugins of `options.registry` (default: the default registry). */
@@ -230,7 +230,7 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
 
   const host: Host<HostTypes> = {
     container: {
-      preCreate: (config, options) => impl.run(preCreate, specFor(hookSpecs.preCreate, options), config, undefined, undefined, options) as Promise<never>,
+      preCreate: (config, options) => impl.run(preCreate, specFor(hookSpecs.preCreate, options, config), config, undefined, undefined, options) as Promise<never>,
       preStart(container, options) {
         let builtin: PrestartHook[];
         try {
@@ -242,7 +242,7 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
         return hooks.then((fromPlugins) => mergePrestartHooks(builtin, fromPlugins));
       },
       preCreateEndpoint: (containerId, env, endpoint, options) =>
-        impl.run(preCreateEndpoint, specFor(hookSpecs.preCreateEndpoint, options), endpoint, containerId, env, options) as Promise<never>,
+        impl.run(preCreateEndpoint, specFor(hookSpecs.preCreateEndpoint, options, endpoint), endpoint, containerId, env, options) as Promise<never>,
       preUpdate: (body, options) =>
         impl.run(preUpdate, hookSpecs.preUpdate, body, undefined, undefined, options) as Promise<Readable>,
       postUpdate: (rootfs, env, options) =>
@@ -254,11 +254,11 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     },
     volume: {
       preVolumeCreate: (config, options) =>
-        impl.run(preVolumeCreate, specFor(hookSpecs.preVolumeCreate, options), config, undefined, undefined, options) as Promise<never>,
+        impl.run(preVolumeCreate, specFor(hookSpecs.preVolumeCreate, options, config), config, undefined, undefined, options) as Promise<never>,
     },
     cri: {
       preCreateContainer: (config, sandboxMeta, options) =>
-        impl.run(preCreateContainer, specFor(hookSpecs.preCreateContainer, options), config, sandboxMeta, undefined, options) as Promise<never>,
+        impl.run(preCreateContainer, specFor(hookSpecs.preCreateContainer, options, config), config, sandboxMeta, undefined, options) as Promise<never>,
     },
     api: {
       updateHandler: (handlers, options) =>

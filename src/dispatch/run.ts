@@ -189,13 +189,20 @@ export class Run implements Watched {
     let snapshot: unknown;
     let message: HookCall | undefined;
     let result: unknown;
+    // the deadline's base: `start` only when nothing ran between that reading and the call (-1: read when the
+    // plugin's promise comes back, which can only make the limit later, never earlier)
+    let base = start;
     try {
       if (this.timed) {
         if (start < 0) start = this.core.now();
         this.#startedAt = start;
-        if (this.core.onStart) emitStart(this.core, entry.name, spec.name);
+        if (this.core.onStart) {
+          emitStart(this.core, entry.name, spec.name);
+          base = -1;
+        } else base = start;
       }
       if (entry.failOpen) {
+        base = -1;
         input = spec.copy(input);
         if (spec.snapshot !== undefined) snapshot = spec.snapshot(input);
       }
@@ -211,7 +218,7 @@ export class Run implements Watched {
       return;
     }
     if (isThenable(result)) {
-      // this call keeps its context until it settles (a timeout or cancel aborts its signal)
+      // this call keeps its context for good: a plugin may hold it, and read its signal, after the call settled
       this.pending = result;
       this.#ctx = ctx;
       this.#input = input;
@@ -219,7 +226,7 @@ export class Run implements Watched {
       this.#message = message;
       if (message !== undefined) publishWentAsync(message);
       const limit = entry.timeoutMs;
-      this.deadline = limit > 0 ? (start < 0 ? this.core.now() : start) + limit : Infinity;
+      this.deadline = limit > 0 ? (base < 0 ? this.core.now() : base) + limit : Infinity;
       return;
     }
     release(entry, ctx);
@@ -234,8 +241,14 @@ export class Run implements Watched {
       this.fail(entry, error, message, async, input, snapshot);
       return;
     }
-    if (message !== undefined) publishResult(message, result, async);
-    if (this.timed && this.core.onEnd) emitEnd(this.core, entry.name, this.spec.name, this.#endTime() - this.#startedAt);
+    if (message !== undefined) {
+      publishResult(message, result, async);
+      this.#fresh = false; // subscribers ran: the reading is no longer the next plugin's start
+    }
+    if (this.timed && this.core.onEnd) {
+      emitEnd(this.core, entry.name, this.spec.name, this.#endTime() - this.#startedAt);
+      this.#fresh = false; // listeners ran after the reading
+    }
   }
 
   /** Reports a plugin failure and undoes what a fail-open plugin started; throws it when it must stop the run. */
@@ -248,6 +261,7 @@ export class Run implements Watched {
     this.#failed(entry, wrapped, message, async);
     if (entry.failOpen) {
       if (this.spec.restore !== undefined) this.spec.restore(this, input, snapshot, wrapped);
+      this.#fresh = false; // events and the restore ran after the reading
       return;
     }
     if (this.mode === "collect") {
@@ -336,7 +350,6 @@ export class Run implements Watched {
     }
     this.pending = undefined;
     this.deadline = Infinity;
-    release(this.current!, this.#ctx!);
     try {
       this.accept(this.current!, result, this.#input, this.#message, true, this.#snapshot);
     } catch (stop) {
@@ -357,7 +370,6 @@ export class Run implements Watched {
   #failStep(error: unknown): void {
     this.pending = undefined;
     this.deadline = Infinity;
-    release(this.current!, this.#ctx!);
     try {
       this.fail(this.current!, error, this.#message, true, this.#input, this.#snapshot);
     } catch (stop) {

@@ -103,8 +103,11 @@ export class Watchdog {
       run = next;
     }
     if (this.#head) {
-      this.#timer = setTimeout(this.#tick, this.#interval);
-      this.#refed = true;
+      // timeOut() may have started another call that armed the timer already: never run two timers
+      if (this.#timer === undefined) {
+        this.#timer = setTimeout(this.#tick, this.#interval);
+        this.#refed = true;
+      }
     } else {
       this.#interval = Infinity;
       this.#shortest = Infinity;

@@ -99,7 +99,12 @@ export class VolumeStore {
     if (text !== undefined) volumes = parseState(text, file);
     const store = new VolumeStore(root, volumes);
     for (const entry of await readdir(root)) {
-      if (entry.startsWith(trashPrefix)) await rm(join(root, entry), { recursive: true, force: true });
+      if (!entry.startsWith(trashPrefix)) continue;
+      // ".trash-<name>-<8 hex>": a crash between moving a volume aside and writing the list leaves it listed;
+      // then its data goes back, else the trash is removed
+      const name = entry.slice(trashPrefix.length, -9);
+      if (volumes.has(name) && !existsSync(store.mountpoint(name))) await rename(join(root, entry), store.mountpoint(name));
+      else await rm(join(root, entry), { recursive: true, force: true });
     }
     for (const name of volumes.keys()) await mkdir(store.mountpoint(name), { recursive: true });
     return store;

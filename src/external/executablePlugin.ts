@@ -167,7 +167,11 @@ export class ExecutablePlugin implements PluginTransport {
     for (const stream of ["stdout", "stderr"] as const) {
       const lines = createInterface({ input: child[stream]!, crlfDelay: Infinity });
       lines.on("line", (line) => {
-        if (stream === "stderr") recent.splice(0, Math.max(0, recent.length - 4), line);
+        if (stream === "stderr") {
+          // the last 5 lines, oldest first, for the "failed to start" message
+          recent.push(line);
+          if (recent.length > 5) recent.shift();
+        }
         let level: string | undefined;
         if (line.startsWith("{")) {
           try {

@@ -3,6 +3,7 @@
  * `/Plugin.Activate` answered from the implements list, errors as `{"Err": ...}`. It knows nothing about hook
  * plugins, so other Docker plugin kinds (authorization, volume drivers) can be served with it too.
  */
+import { socketAccepts } from "./socketAccepts.js";
 import { chmod, lstat, rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -220,6 +221,7 @@ async function removeStaleSocket(path: string): Promise<void> {
   try {
     const info = await lstat(path);
     if (!info.isSocket()) throw new Error(`${path} exists and is not a socket; remove it or choose another path`);
+    if (await socketAccepts(path)) throw new Error(`${path}: another process already serves this socket; stop it or choose another path`);
     await rm(path, { force: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
@@ -253,7 +255,14 @@ export async function listenV1Plugin(options: V1ServerOptions & V1ListenOptions)
     server,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // a keep-alive connection busy now turns idle after its reply: close idle ones until the server has closed,
+        // instead of waiting for keepAliveTimeout
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        sweep.unref();
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
       }).then(async () => {
         if (socketPath !== undefined) await rm(socketPath, { force: true });

@@ -19,6 +19,15 @@ describe("the audit of a waterfall call", () => {
     ]);
   });
 
+  it("does not change the call's outcome when a value cannot be copied: that step is simply not audited", async () => {
+    const h = host((r) => r.registerContainerPlugin({ name: "labeler", preCreate: (_c, config) => void (config.Labels = { a: "1" }) }));
+    const audit: AuditEntry[] = [];
+    const withFunction = { Image: "busybox", OnExit: () => undefined } as unknown as ContainerCreateConfig;
+    const result = await h.container.preCreate(withFunction, { audit });
+    expect(result.Labels).toEqual({ a: "1" });
+    expect(audit).toEqual([]);
+  });
+
   it("attributes each change to its plugin, in the order the plugins ran", async () => {
     const h = host((r) => {
       r.registerContainerPlugin({ name: "second", priority: 1, preCreate: (_c, config) => void (config.User = "nobody") });

@@ -86,7 +86,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 }, 60_000);
 
-describe.skipIf(skip !== undefined)("hookplugins docker-plugin with a real dockerd", () => {
+describe.skipIf(skip !== undefined)(skip === undefined ? "hookplugins docker-plugin with a real dockerd" : `${"hookplugins docker-plugin with a real dockerd"} [skipped: ${skip}]`, () => {
   describe("as a volume driver", () => {
     it("docker volume create -d <name> makes a directory under the volume root", async () => {
       const r = await d.docker(["volume", "create", "-d", name, "-o", "size=1m", "vol1"]);

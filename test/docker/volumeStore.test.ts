@@ -21,6 +21,18 @@ describe("the volume store", () => {
     expect(store.list()).toEqual([expect.objectContaining({ Name: "v1", Mountpoint: join(root, "v1"), Status: { options: { size: "1g" }, mountedBy: 0 } })]);
   });
 
+  it("puts a listed volume's data back at start when a crash left it moved aside by a remove", async () => {
+    const store = await VolumeStore.open(root);
+    await store.create("v1");
+    await writeFile(join(root, "v1", "data.txt"), "kept");
+    // the crash: remove moved the folder aside, and the list was not written yet
+    const { rename } = await import("node:fs/promises");
+    await rename(join(root, "v1"), join(root, ".trash-v1-0123abcd"));
+    await VolumeStore.open(root);
+    expect(await readFile(join(root, "v1", "data.txt"), "utf8")).toBe("kept");
+    expect((await readdir(root)).filter((e) => e.startsWith(".trash-"))).toEqual([]);
+  });
+
   it("answers undefined from get for a missing volume", async () => {
     const store = await VolumeStore.open(root);
     expect(store.get("nope")).toBeUndefined();

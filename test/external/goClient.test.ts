@@ -35,7 +35,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env,
   });
 }
 
-describe.skipIf(skipReason !== undefined)("moby's Go plugin client", () => {
+describe.skipIf(skipReason !== undefined)(skipReason === undefined ? "moby's Go plugin client" : `${"moby's Go plugin client"} [skipped: ${skipReason}]`, () => {
   let dir: string;
   let client: string;
   const servers: HookPluginServer[] = [];

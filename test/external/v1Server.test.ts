@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { listenV1Plugin, V1PluginError, type V1PluginServer } from "../../src/external/v1Server.js";
+import { parsePluginAddress, V1Client } from "../../src/external/v1Client.js";
 import { post, tempDir } from "./helpers.js";
 
 let dir: { dir: string; cleanup(): Promise<void> };
@@ -136,6 +137,29 @@ describe("v1 plugin server", () => {
     await new Promise((r) => setTimeout(r, 10));
     server = await listenV1Plugin({ socket, implements: ["X"], handlers: {} });
     expect((await post(socket, "/Plugin.Activate")).json).toEqual({ Implements: ["X"] });
+  });
+
+  it("refuses a socket that another live server serves, and leaves that server serving", async () => {
+    const socket = await start({});
+    await expect(listenV1Plugin({ socket, implements: ["X"], handlers: {} })).rejects.toThrow(/another process already serves this socket/);
+    expect((await post(socket, "/Plugin.Activate")).json).toEqual({ Implements: ["VolumeDriver"] });
+  });
+
+  it("close() ends promptly when a keep-alive call is in flight, after that call got its reply", async () => {
+    const socket = await start({ "VolumeDriver.Get": () => new Promise((resolve) => setTimeout(() => resolve({ Err: "" }), 200)) });
+    const client = new V1Client(parsePluginAddress(`unix://${socket}`));
+    try {
+      const reply = client.call("VolumeDriver.Get", {});
+      await new Promise((r) => setTimeout(r, 50));
+      const began = performance.now();
+      const closed = server!.close();
+      expect(await reply).toEqual({ Err: "" });
+      await closed;
+      expect(performance.now() - began).toBeLessThan(5000); // keepAliveTimeout is 60 s
+      server = undefined;
+    } finally {
+      client.close();
+    }
   });
 
   it("refuses to replace a file that is not a socket", async () => {

@@ -35,9 +35,10 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   const library: Options[] = [
     { ...common, entry: index, format: "esm", dts: dtsOf(index) },
     { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
-    // its own bundle (with its own copy of the engine it shares registered symbols with), so no source maps, as the tools
-    { ...common, sourcemap: false, entry: external, format: "esm", dts: dtsOf(external) },
-    { ...common, sourcemap: false, entry: external, format: "cjs", shims: true, dts: dtsOf(external) },
+    // It imports the library as "hookplugins", so it holds only its own code and shares the library's types (one
+    // PluginRegistry declaration: a registry from createRegistry() is accepted by loadExternalPlugins).
+    { ...common, sourcemap: false, entry: external, format: "esm", external: ["hookplugins"], dts: dtsOf(external) },
+    { ...common, sourcemap: false, entry: external, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(external) },
     { ...tools, entry: esbuildPlugin, format: "esm", dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: docker, format: "esm", external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },

@@ -38,14 +38,14 @@ export {
   registerVolumePlugin,
 } from "./registry/defaultRegistry.js";
 export { createHost } from "./dispatch/host.js";
-export type { CallOptions, ExplainEntry, Host, HostExplanation, HostOptions, PreStartOptions, WaterfallOptions } from "./dispatch/host.js";
+export type { CallOptions, ExplainEntry, Host, HostExplanation, HostExternalPlugins, HostOptions, PreStartOptions, WaterfallOptions } from "./dispatch/host.js";
 export { diffLeaves } from "./audit/leafDiff.js";
 export type { LeafChange } from "./audit/leafDiff.js";
 export type { AuditEntry } from "./audit/auditedSpec.js";
 export type { HookEndEvent, HookErrorEvent, HookStartEvent, HostEventEmitter, HostEvents } from "./dispatch/hostCore.js";
 export { hookTracingChannel, hookTracingChannelName } from "./dispatch/tracing.js";
 export type { HookTraceMessage } from "./dispatch/tracing.js";
-export type { PluginHealthEvent, PluginLogEvent, PluginProcessEvent } from "./external/events.js";
+export type { ExternalPluginEvents, PluginHealthEvent, PluginLogEvent, PluginProcessEvent } from "./plugins/externalEvents.js";
 export { mergePrestartHooks } from "./dispatch/prestartHooks.js";
 export { toOciHooks } from "./oci/toOciHooks.js";
 export type { OciHook } from "./oci/toOciHooks.js";

@@ -3,24 +3,9 @@
  */
 import type { HookName } from "../plugins/hookPoints.js";
 import type { HookContext } from "../plugins/context.js";
+import { abortListenerKey, type AbortListenable } from "../plugins/registeredSymbols.js";
 
 const notAborted: unique symbol = Symbol("not aborted");
-
-/**
- * Internal: `ctx[abortListenerKey](fn)` sets the one function told (with the reason) when this call is aborted, or
- * clears it (undefined); it returns true, without keeping `fn`, when the call is already aborted. The external
- * plugin client hears timeouts and cancels this way without making an AbortSignal per call. A registered symbol, so
- * that `hookplugins/external` (its own bundle) and the library entry agree on it.
- */
-export const abortListenerKey: unique symbol = Symbol.for("hookplugins.abortListener");
-
-/** A call's context that can be listened to for aborts without an AbortSignal (a host's CallContext). */
-export interface AbortListenable {
-  /** Its signal (made on first read). */
-  readonly signal: AbortSignal;
-  /** Sets (or clears) the abort listener; true when the call is already aborted. */
-  [abortListenerKey](listener: ((reason: unknown) => void) | undefined): boolean;
-}
 
 /** One plugin call's context. */
 export class CallContext implements HookContext, AbortListenable {

@@ -8,7 +8,7 @@ import { defaultRegistry } from "../registry/defaultRegistry.js";
 import { disabledFromStateFile } from "../state/pluginState.js";
 import type { PluginRegistry } from "../registry/registry.js";
 import type { PluginSource } from "../plugins/source.js";
-import type { ExternalPlugins } from "../external/externalPlugins.js";
+import type { ExternalPluginEvents } from "../plugins/externalEvents.js";
 import { buildChain, type Chain } from "./chain.js";
 import { DaemonLifecycle } from "./daemonLifecycle.js";
 import { hookSpecs } from "./hookSpecs.js";
@@ -35,6 +35,19 @@ export interface PreStartOptions extends CallOptions {
   builtin?: readonly PrestartHook[];
 }
 
+/** What createHost needs of the external plugins that `loadExternalPlugins` (hookplugins/external) loaded. */
+export interface HostExternalPlugins {
+  /** The registry their proxies are registered in: it must be the host's. */
+  readonly registry: object;
+  /** Their events, which the host re-emits. */
+  readonly events: {
+    on<E extends keyof ExternalPluginEvents>(event: E, listener: ExternalPluginEvents[E]): unknown;
+    off<E extends keyof ExternalPluginEvents>(event: E, listener: ExternalPluginEvents[E]): unknown;
+  };
+  /** Stops their processes and connections. */
+  close(): Promise<void>;
+}
+
 /** Options of createHost. */
 export interface HostOptions<T extends HostTypes = DefaultHostTypes> {
   /** The registry to dispatch to; default: the process-wide default registry. */
@@ -49,7 +62,7 @@ export interface HostOptions<T extends HostTypes = DefaultHostTypes> {
    * External plugins loaded into this host's registry (loadExternalPlugins): their events (pluginLog, pluginHealth,
    * pluginProcess) come out of host.events, and host.close() stops them.
    */
-  external?: ExternalPlugins;
+  external?: HostExternalPlugins;
 }
 
 /** One plugin's place in host.explain(). */
@@ -171,7 +184,7 @@ class HostImpl {
     this.external = external;
   }
 
-  readonly external: ExternalPlugins | undefined;
+  readonly external: HostExternalPlugins | undefined;
   /** Stops re-emitting the external plugins' events. */
   readonly unforward: () => void;
 

@@ -4,7 +4,7 @@
 import { EventEmitter } from "node:events";
 import type * as TypedEmitterModule from "typed-emitter";
 import type { PluginHookError } from "../errors.js";
-import type { ExternalPluginEvents } from "../external/events.js";
+import type { ExternalPluginEvents } from "../plugins/externalEvents.js";
 import type { HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy } from "../plugins/interfaces.js";
 import type { RegisteredPlugin } from "../registry/registry.js";

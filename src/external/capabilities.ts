@@ -2,8 +2,7 @@
  * Checking a plugin's Capabilities reply: the shape, the name it must share with where it was found, the hook
  * methods of each interface, and the protocol version it chose.
  */
-import { hookMethods, pluginTypes } from "../plugins/hookPoints.js";
-import type { PluginType } from "../plugins/interfaces.js";
+import { hookMethods, pluginTypes, type PluginType } from "hookplugins";
 import { protocolVersions, type Capabilities, type CapabilityEntry } from "./protocol.js";
 
 /** A Capabilities reply (or `capabilities` output) that cannot be used. */

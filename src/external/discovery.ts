@@ -6,7 +6,7 @@
 import { constants } from "node:fs";
 import { access, readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import type { PluginSource } from "../plugins/source.js";
+import type { PluginSource } from "hookplugins";
 import { parsePluginAddress, type PluginAddress, type PluginTlsOptions } from "./v1Client.js";
 
 /** Where a host looks for external plugins. */

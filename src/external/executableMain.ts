@@ -3,7 +3,7 @@
  * `<exe> serve --socket <path>` (or `--port <n>`) serves the plugin until SIGTERM or SIGINT.
  */
 import { parseArgs } from "node:util";
-import { defaultRegistry } from "../registry/defaultRegistry.js";
+import { defaultRegistry } from "hookplugins";
 import { hookPluginHandlers, serve, type ServablePlugins } from "./serve.js";
 
 const usage = "usage: <plugin> capabilities | <plugin> serve --socket <path> | <plugin> serve --port <n>";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { checkCapabilities } from "./capabilities.js";
-import type { PluginLogEvent, PluginProcessEvent } from "./events.js";
+import type { PluginLogEvent, PluginProcessEvent } from "hookplugins";
 import type { Capabilities } from "./protocol.js";
 import type { PluginTransport } from "./proxy.js";
 import { isCancelled, V1CallError, V1Client, type CallCancel, type V1ClientOptions } from "./v1Client.js";

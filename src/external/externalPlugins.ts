@@ -7,12 +7,9 @@ import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type * as TypedEmitterModule from "typed-emitter";
-import type { HostTypes, PluginType } from "../plugins/interfaces.js";
-import type { PluginSource } from "../plugins/source.js";
-import type { PluginRegistry, Unregister } from "../registry/registry.js";
+import type { DefaultHostTypes, ExternalPluginEvents, HostTypes, PluginRegistry, PluginSource, PluginType, Unregister } from "hookplugins";
 import { checkCapabilities } from "./capabilities.js";
 import { describeSources, discoverPlugins, type DiscoveryProblem, type ExternalSources, type FoundPlugin } from "./discovery.js";
-import type { ExternalPluginEvents } from "./events.js";
 import { ExecutablePlugin, readExecutableCapabilities, type ExecutableOptions } from "./executablePlugin.js";
 import { PluginHealth, type HealthOptions } from "./health.js";
 import { protocolVersions, type Capabilities } from "./protocol.js";
@@ -75,10 +72,10 @@ export class ExternalPluginLoadError extends Error {
 /** The typed emitter of external plugin events. */
 export type ExternalEventEmitter = TypedEmitterModule.default<ExternalPluginEvents>;
 
-/** The external plugins loaded into one registry. */
-export interface ExternalPlugins {
+/** The external plugins loaded into one registry (typed by that registry's host types). */
+export interface ExternalPlugins<T extends HostTypes = DefaultHostTypes> {
   /** The registry their proxies are registered in. */
-  readonly registry: PluginRegistry<HostTypes>;
+  readonly registry: PluginRegistry<T>;
   /** Their events: pluginLog, pluginHealth, pluginProcess. */
   readonly events: ExternalEventEmitter;
   /** Files in the sources that are not usable plugins. */
@@ -107,7 +104,7 @@ interface Loaded {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
-class ExternalPluginSet implements ExternalPlugins {
+class ExternalPluginSet implements ExternalPlugins<HostTypes> {
   readonly events = new EventEmitter() as unknown as ExternalEventEmitter;
   problems: DiscoveryProblem[] = [];
   failed: ExternalPluginLoadError[] = [];
@@ -302,8 +299,8 @@ export async function loadExternalPlugins<T extends HostTypes>(
   registry: PluginRegistry<T>,
   sources: ExternalSources,
   options: ExternalPluginOptions = {},
-): Promise<ExternalPlugins> {
+): Promise<ExternalPlugins<T>> {
   const set = new ExternalPluginSet(registry as unknown as PluginRegistry<HostTypes>, sources, options);
   await set.loadAll();
-  return set;
+  return set as unknown as ExternalPlugins<T>;
 }

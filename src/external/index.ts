@@ -14,7 +14,7 @@ export type { ExecutableOptions } from "./executablePlugin.js";
 export { PluginUnhealthyError } from "./health.js";
 export type { HealthOptions } from "./health.js";
 export { CapabilitiesError, checkCapabilities } from "./capabilities.js";
-export type { PluginHealthEvent, PluginLogEvent, PluginProcessEvent, ExternalPluginEvents } from "./events.js";
+export type { PluginHealthEvent, PluginLogEvent, PluginProcessEvent, ExternalPluginEvents } from "hookplugins";
 export {
   defaultMaxMessageBytes,
   hookOfWireCall,

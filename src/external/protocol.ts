@@ -2,8 +2,7 @@
  * The wire protocol of external plugins: Docker's v1 plugin protocol, its message shapes, and the mapping between
  * the TypeScript hook methods (camelCase) and the wire methods (Docker's PascalCase, "ContainerPlugin.PreCreate").
  */
-import { hookMethods, type HookName } from "../plugins/hookPoints.js";
-import type { FailPolicy, PluginType } from "../plugins/interfaces.js";
+import { hookMethods, type FailPolicy, type HookName, type PluginType } from "hookplugins";
 
 /** The media type every request accepts, as Docker's clients send it. */
 export const pluginMediaType = "application/vnd.docker.plugins.v1.2+json";

@@ -4,13 +4,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import { PluginAbortedError, PluginTimeoutError } from "../errors.js";
-import type { HookContext } from "../plugins/context.js";
-import type { HandlerSpec, PluginType } from "../plugins/interfaces.js";
-import { pluginSourceKey, type PluginSource } from "../plugins/source.js";
+import { PluginAbortedError, PluginTimeoutError, type HandlerSpec, type HookContext, type PluginSource, type PluginType } from "hookplugins";
+import { abortListenerKey, pluginSourceKey } from "../plugins/registeredSymbols.js";
 import type { PluginHealth } from "./health.js";
 import { wireMethodOf, type ApiRoute, type Capabilities, type CapabilityEntry, type ServeReply } from "./protocol.js";
-import { abortListenerKey } from "../dispatch/hookContext.js";
 import { V1CallError, type CallCancel } from "./v1Client.js";
 
 /** How proxies reach their plugin: JSON calls and streamed calls. */

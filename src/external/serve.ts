@@ -4,11 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { HookContext } from "../plugins/context.js";
-import { hookMethods, pluginTypes, type HookName } from "../plugins/hookPoints.js";
-import type { FailPolicy, PluginType } from "../plugins/interfaces.js";
-import type { RegisteredPlugin } from "../registry/registry.js";
-import { validatePlugin } from "../registry/validatePlugin.js";
+import { createRegistry, hookMethods, pluginTypes, type FailPolicy, type HookContext, type HookName, type PluginRegistry, type PluginType, type RegisteredPlugin } from "hookplugins";
 import { protocolVersions, wireMethodOf, type Capabilities, type CapabilityEntry } from "./protocol.js";
 import { listenV1Plugin, V1PluginError, type V1Handler, type V1ListenOptions, type V1PluginServer, type V1StreamHandler } from "./v1Server.js";
 
@@ -51,21 +47,23 @@ function isRegistry(value: unknown): value is { list(): readonly RegisteredPlugi
   return typeof value === "object" && value !== null && typeof (value as { list?: unknown }).list === "function" && !Array.isArray(value);
 }
 
-function collect(plugins: ServablePlugins, name: string | undefined): Served[] {
-  let served: Served[];
-  if (isRegistry(plugins)) {
-    served = plugins.list().map((p) => ({ type: p.type, name: p.name, priority: p.priority, timeoutMs: p.timeoutMs, failPolicy: p.failPolicy, methods: p.methods, target: p.plugin, meta: p }));
-  } else {
-    served = (Array.isArray(plugins) ? plugins : [plugins]).flatMap((object: object) => {
-      const record = object as Record<string, unknown>;
-      const types = pluginTypes.filter((t) => hookMethods[t].some((m) => typeof record[m] === "function"));
-      if (types.length === 0) throw new ServeError(`serve: ${JSON.stringify(record["name"] ?? "<unnamed>")} implements no hook method of any plugin interface`);
-      return types.map((type) => {
-        const checked = validatePlugin(type, object);
-        return { type, name: checked.name, priority: checked.priority, timeoutMs: checked.timeoutMs, failPolicy: checked.failPolicy, methods: checked.methods, target: object, meta: record as Served["meta"] };
-      });
-    });
+/** Registers plain plugin objects in a registry of their own, under every interface they implement: the registry's checks apply. */
+function registryOf(objects: readonly object[]): PluginRegistry {
+  const registry = createRegistry();
+  for (const object of objects) {
+    const record = object as Record<string, unknown>;
+    const types = pluginTypes.filter((t) => hookMethods[t].some((m) => typeof record[m] === "function"));
+    if (types.length === 0) throw new ServeError(`serve: ${JSON.stringify(record["name"] ?? "<unnamed>")} implements no hook method of any plugin interface`);
+    for (const type of types) (registry[`register${type}`] as (plugin: object) => unknown)(object);
   }
+  return registry;
+}
+
+function collect(plugins: ServablePlugins, name: string | undefined): Served[] {
+  const registry = isRegistry(plugins) ? plugins : registryOf(Array.isArray(plugins) ? plugins : [plugins as object]);
+  let served: Served[] = registry
+    .list()
+    .map((p) => ({ type: p.type, name: p.name, priority: p.priority, timeoutMs: p.timeoutMs, failPolicy: p.failPolicy, methods: p.methods, target: p.plugin, meta: p }));
   if (name !== undefined) served = served.filter((s) => s.name === name);
   const names = [...new Set(served.map((s) => s.name))];
   if (names.length === 0) throw new ServeError(name === undefined ? "serve: there is no plugin to serve" : `serve: there is no plugin named "${name}" to serve`);

@@ -5,7 +5,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ClientRequest, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { PassThrough, type Readable } from "node:stream";
-import { abortListenerKey, type AbortListenable } from "../dispatch/hookContext.js";
+import { abortListenerKey, type AbortListenable } from "../plugins/registeredSymbols.js";
 import { defaultMaxMessageBytes, pluginMediaType } from "./protocol.js";
 
 /** Where a plugin listens. */

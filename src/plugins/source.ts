@@ -1,6 +1,7 @@
 /**
  * Where a registered plugin comes from: compiled into the host (a module) or served by another process.
  */
+import { pluginSourceKey } from "./registeredSymbols.js";
 
 /** How a plugin reaches the host. */
 export type PluginSourceKind = "module" | "socket" | "spec" | "executable";
@@ -12,9 +13,6 @@ export interface PluginSource {
   /** The module specifier, socket path, spec file or executable path. */
   readonly location: string;
 }
-
-/** The symbol under which a plugin object carries its PluginSource (external plugin proxies set it). */
-export const pluginSourceKey: unique symbol = Symbol.for("hookplugins.pluginSource");
 
 /** The source a plugin object declares, if any. */
 export function pluginSourceOf(plugin: object): PluginSource | undefined {

@@ -20,25 +20,25 @@ const bundled = ["semver", "commander"];
 
 // tsup requires its config as the default export.
 export default defineConfig((cli: Options & RepoBuildOptions) => {
-  const common: Options = { platform: "node", target: "node20", sourcemap: true, outDir: cli.hookpluginsOutDir ?? "dist", clean: false };
+  // No source maps in the package: they would name src/*.ts files it does not ship. Its code is unminified, so a
+  // stack trace through dist/*.js reads as it is.
+  const common: Options = { platform: "node", target: "node20", sourcemap: false, outDir: cli.hookpluginsOutDir ?? "dist", clean: false };
   const dtsOf = (entry: Record<string, string>): Options["dts"] => (cli.dts === false ? false : { entry, resolve: ["typed-emitter"] });
-  // The library entry, with source maps: its code runs inside the host, in the stack traces a host author reads.
   const index = { index: "src/index.ts" };
-  // The build-time tools (the esbuild plugin, the CLI) have no source maps: their code is unminified, and the maps
-  // (with commander's and semver's sources) would weigh more than everything else a project installs.
-  const tools = { ...common, sourcemap: false, noExternal: bundled };
+  // The build-time tools (the esbuild plugin, the CLI) bundle commander and semver.
+  const tools = { ...common, noExternal: bundled };
   const esbuildPlugin = { esbuild: "src/esbuild/index.ts" };
   // hookplugins/external: external plugins' client, discovery and serve()
   const external = { external: "src/external/index.ts" };
-  // hookplugins/docker: the Docker Engine bridge (a tool a host starts, so without source maps, like the CLI)
+  // hookplugins/docker: the Docker Engine bridge
   const docker = { docker: "src/docker/index.ts" };
   const library: Options[] = [
     { ...common, entry: index, format: "esm", dts: dtsOf(index) },
     { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
     // It imports the library as "hookplugins", so it holds only its own code and shares the library's types (one
     // PluginRegistry declaration: a registry from createRegistry() is accepted by loadExternalPlugins).
-    { ...common, sourcemap: false, entry: external, format: "esm", external: ["hookplugins"], dts: dtsOf(external) },
-    { ...common, sourcemap: false, entry: external, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(external) },
+    { ...common, entry: external, format: "esm", external: ["hookplugins"], dts: dtsOf(external) },
+    { ...common, entry: external, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(external) },
     { ...tools, entry: esbuildPlugin, format: "esm", dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: docker, format: "esm", external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },
@@ -58,6 +58,7 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
     .map(
       (host): Options => ({
         ...common,
+        sourcemap: true, // never packed: its maps point at the repo's own sources
         outDir: cli.hookpluginsExamplesOutDir ?? "dist-examples",
         entry: { [host.name]: host.entry },
         format: "esm",

@@ -36,9 +36,9 @@ export interface PreStartOptions extends CallOptions {
 }
 
 /** What createHost needs of the external plugins that `loadExternalPlugins` (hookplugins/external) loaded. */
-export interface HostExternalPlugins {
+export interface HostExternalPlugins<T extends HostTypes = DefaultHostTypes> {
   /** The registry their proxies are registered in: it must be the host's. */
-  readonly registry: object;
+  readonly registry: PluginRegistry<T>;
   /** Their events, which the host re-emits. */
   readonly events: {
     on<E extends keyof ExternalPluginEvents>(event: E, listener: ExternalPluginEvents[E]): unknown;
@@ -62,7 +62,7 @@ export interface HostOptions<T extends HostTypes = DefaultHostTypes> {
    * External plugins loaded into this host's registry (loadExternalPlugins): their events (pluginLog, pluginHealth,
    * pluginProcess) come out of host.events, and host.close() stops them.
    */
-  external?: HostExternalPlugins;
+  external?: HostExternalPlugins<T>;
 }
 
 /** One plugin's place in host.explain(). */
@@ -184,7 +184,7 @@ class HostImpl {
     this.external = external;
   }
 
-  readonly external: HostExternalPlugins | undefined;
+  readonly external: HostExternalPlugins<HostTypes> | undefined;
   /** Stops re-emitting the external plugins' events. */
   readonly unforward: () => void;
 

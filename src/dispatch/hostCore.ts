@@ -32,7 +32,7 @@ export interface HookErrorEvent extends HookStartEvent {
   /** The plugin's policy: "fail-open" means the operation went on without it. */
   readonly failPolicy: FailPolicy;
   /** Wall time from the call until the failure, in milliseconds. */
-  readonly durationMs: number | undefined;
+  readonly durationMs: number;
 }
 
 /** The events a host emits. */

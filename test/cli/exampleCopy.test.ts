@@ -42,7 +42,7 @@ describe.skipIf(problem !== undefined)("examples/esbuild-host copied out of the 
   let tarball: string;
 
   beforeAll(async () => {
-    // The README packs the repo after `npm run build`; the tests' library build is the same package without .d.ts.
+    // The README packs a clone (its prepack script builds); the tests' library build is the same package without .d.ts.
     const packed = await temporaryFolder("hookplugins-pack-");
     const pack = await npm(await builtPackage(), ["pack", "--ignore-scripts", "--pack-destination", packed], 60_000);
     expect(pack.code, pack.stderr).toBe(0);

@@ -6,10 +6,12 @@ import type { Readable } from "node:stream";
 import {
   createHost,
   createRegistry,
+  defaultRegistry,
   registerContainerPlugin,
   type ContainerCreateConfig,
   type ContainerPlugin,
   type CustomHostTypes,
+  type DefaultHostTypes,
   type Endpoint,
   type HandlerFunction,
   type HandlerSpec,
@@ -18,9 +20,12 @@ import {
   type HookName,
   type Host,
   type HostExplanation,
+  type PluginRegistry,
   type PrestartHook,
   type VolumeCreateConfig,
 } from "hookplugins";
+import { createDockerBridge, type DockerBridge } from "hookplugins/docker";
+import { loadExternalPlugins, type ExternalPlugins } from "hookplugins/external";
 import { describe, expect, expectTypeOf, it } from "vitest";
 
 /** A host's richer create config. */
@@ -214,5 +219,39 @@ describe("host types", () => {
         preVolumeCreate: (_ctx, v) => ({ ...v, Size: "10G" }),
       });
     expectTypeOf(clash).toBeFunction();
+  });
+});
+
+describe("types across the subpaths' boundaries", () => {
+  it("accepts a registry from createRegistry() in loadExternalPlugins and types the result by it", () => {
+    const load = () => loadExternalPlugins(createRegistry(), { socketDirs: [] });
+    expectTypeOf(load).returns.resolves.toEqualTypeOf<ExternalPlugins<DefaultHostTypes>>();
+  });
+
+  it("accepts the default registry in loadExternalPlugins", () => {
+    const load = () => loadExternalPlugins(defaultRegistry, { socketDirs: [] });
+    expectTypeOf(load).returns.resolves.toEqualTypeOf<ExternalPlugins<DefaultHostTypes>>();
+  });
+
+  it("accepts a richer host's registry in loadExternalPlugins and in createHost beside its external plugins", async () => {
+    const registry = createRegistry<MyTypes>();
+    const external = await loadExternalPlugins(registry, { socketDirs: [] });
+    expectTypeOf(external.registry).toEqualTypeOf<PluginRegistry<MyTypes>>();
+    const host = createHost({ registry, external });
+    expectTypeOf(host).toEqualTypeOf<Host<MyTypes>>();
+    await host.close();
+  });
+
+  it("does not compile a host given external plugins loaded into a registry of other types", async () => {
+    const external = await loadExternalPlugins(createRegistry(), { socketDirs: [] });
+    // @ts-expect-error the external plugins' registry has the default types, the host's has MyTypes
+    const make = () => createHost({ registry: createRegistry<MyTypes>(), external });
+    expectTypeOf(make).toBeFunction();
+    await external.close();
+  });
+
+  it("accepts a default host in createDockerBridge", () => {
+    const bridge = () => createDockerBridge({ host: createHost(), name: "hp", authz: true });
+    expectTypeOf(bridge).returns.resolves.toEqualTypeOf<DockerBridge>();
   });
 });

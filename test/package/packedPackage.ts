@@ -1,16 +1,16 @@
 /**
- * The package as npm would publish it: built (with .d.ts) into a staging folder outside the repo, packed with
- * `npm pack`, and installed alone into a fresh consumer folder. Shared by the test files of test/package.
+ * The package as npm would publish it: a clean copy of the repository packed with a plain `npm pack` (whose
+ * `prepack` builds it), and installed alone into a fresh consumer folder. Shared by the test files of test/package.
  */
-import { readFileSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, lstat, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readdir, lstat, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { repoRoot, run, type RunResult } from "../cli/helpers.js";
 
 /** The packed package and a consumer folder that installed only it. */
 export interface PackedPackage {
-  /** The staging folder that was packed (package.json, dist, ...). */
+  /** The clean copy of the repository that was packed (package.json, dist, ...). */
   readonly stage: string;
   /** The .tgz file. */
   readonly tarball: string;
@@ -22,26 +22,32 @@ export interface PackedPackage {
   readonly remove: () => Promise<void>;
 }
 
-/** The files `npm pack` puts in the package besides dist/. */
-const packageFiles = [
-  "package.json",
-  "README.md",
-  ...(JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { files: string[] }).files.filter((f) => f !== "dist"),
-];
-
 function check(result: RunResult, what: string): RunResult {
   if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   return result;
 }
 
-/** Builds, packs and installs the package; a few tens of seconds. */
+/** The repository's files as a clean clone has them (tracked, plus new files not ignored): no dist, no node_modules. */
+async function cloneFiles(): Promise<string[]> {
+  const listed = check(await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], repoRoot), "git ls-files");
+  return listed.stdout.split("\0").filter((f) => f !== "" && existsSync(join(repoRoot, f)));
+}
+
+/**
+ * Copies the repository as a clean clone has it, with the repo's node_modules linked in, and runs a plain `npm pack`
+ * there: its `prepack` script builds dist/, as it does for a user who packs a fresh clone. Then installs the tarball
+ * alone into a fresh consumer folder. About a minute.
+ */
 export async function packAndInstall(): Promise<PackedPackage> {
   const root = await mkdtemp(join(tmpdir(), "hookplugins-pack-"));
   const stage = join(root, "hookplugins");
-  await mkdir(stage);
-  check(await run("npm", ["run", "build", "--", `--out-dir=${join(stage, "dist")}`, "--lib-only"], repoRoot), "npm run build");
-  for (const file of packageFiles) await copyFile(join(repoRoot, file), join(stage, file));
-  const packed = check(await run("npm", ["pack", "--json", "--pack-destination", root], stage), "npm pack");
+  for (const file of await cloneFiles()) {
+    await mkdir(dirname(join(stage, file)), { recursive: true });
+    await copyFile(join(repoRoot, file), join(stage, file));
+  }
+  await symlink(join(repoRoot, "node_modules"), join(stage, "node_modules"), "dir");
+  if (existsSync(join(stage, "dist"))) throw new Error("the clean copy already holds dist/");
+  const packed = check(await run("npm", ["pack", "--json", "--pack-destination", root], stage, { npm_config_loglevel: "warn" }), "npm pack");
   const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const consumers = join(root, "consumers");
   await mkdir(consumers);

@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, run } from "../cli/helpers.js";
+import { describeDocSnippets } from "./docSnippetsCompile.js";
 import { folderBytes, packAndInstall, type PackedPackage } from "./packedPackage.js";
 
 let pkg: PackedPackage;
@@ -45,7 +46,9 @@ console.log(JSON.stringify({ labels: config.Labels, seen }));
 const expectedRun = { labels: { by: "labeler" }, seen: ["labeler ContainerPlugin.preCreate"] };
 
 /** The TypeScript consumer's code: the hook run, plus compile-time checks of the shipped types. */
-const typedHost = `import { createHost, createRegistry, PluginHookError, type HookEndEvent, type HookErrorEvent, type HookName, type HookStartEvent, type HostEvents } from "hookplugins";
+const typedHost = `import { createHost, createRegistry, defaultRegistry, PluginHookError, type ContainerCreateConfig, type CustomHostTypes, type DefaultHostTypes, type HookEndEvent, type HookErrorEvent, type HookName, type HookStartEvent, type Host, type HostEvents } from "hookplugins";
+import { createDockerBridge } from "hookplugins/docker";
+import { loadExternalPlugins, type ExternalPlugins } from "hookplugins/external";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(_proof?: T): void {}
@@ -54,7 +57,7 @@ function assertType<T extends true>(_proof?: T): void {}
 assertType<Equal<HookStartEvent, { readonly plugin: string; readonly hook: HookName }>>();
 assertType<Equal<HookEndEvent, { readonly plugin: string; readonly hook: HookName; readonly durationMs: number }>>();
 assertType<Equal<HookErrorEvent["error"], PluginHookError>>();
-assertType<Equal<HookErrorEvent["durationMs"], number | undefined>>();
+assertType<Equal<HookErrorEvent["durationMs"], number>>();
 assertType<Equal<HostEvents["hookEnd"], (event: HookEndEvent) => void>>();
 
 const registry = createRegistry();
@@ -69,6 +72,24 @@ host.events.on("hookFinish", () => {});
 host.events.emit("hookEnd", { plugin: "p", hook: "ContainerPlugin.preCreate" });
 // @ts-expect-error Image is required
 void host.container.preCreate({});
+
+// The generic boundaries between the subpaths, checked against the shipped declarations: registries of every kind
+// go into loadExternalPlugins, its result into createHost, a default host into createDockerBridge.
+const external = await loadExternalPlugins(createRegistry(), { socketDirs: [] });
+assertType<Equal<typeof external, ExternalPlugins<DefaultHostTypes>>>();
+void (() => loadExternalPlugins(defaultRegistry, { socketDirs: [] }));
+interface TenantConfig extends ContainerCreateConfig { Tenant: string }
+type TenantTypes = CustomHostTypes<{ config: TenantConfig }>;
+const tenantRegistry = createRegistry<TenantTypes>();
+const tenantExternal = await loadExternalPlugins(tenantRegistry, { socketDirs: [] });
+assertType<Equal<ReturnType<typeof createHost<TenantTypes>>, Host<TenantTypes>>>();
+const tenantHost = createHost({ registry: tenantRegistry, external: tenantExternal });
+assertType<Equal<typeof tenantHost, Host<TenantTypes>>>();
+// @ts-expect-error external plugins loaded into a registry of other types
+void (() => createHost({ registry: tenantRegistry, external }));
+void (() => createDockerBridge({ host: createHost(), name: "hp", authz: true }));
+await tenantHost.close();
+await external.close();
 
 const seen: string[] = [];
 host.events.on("hookEnd", (event) => { seen.push(event.plugin + " " + event.hook); });
@@ -98,6 +119,34 @@ describe("the packed tarball", () => {
       expect(pkg.files).toContain(file);
     }
     expect(pkg.files.filter((f) => f.includes("minid") || f.startsWith("dist-examples"))).toEqual([]);
+  });
+
+  it("is built by its prepack script when a clean clone is packed", () => {
+    expect(pkg.files).toEqual(expect.arrayContaining(["dist/index.js", "dist/cli.js", "dist/external.js", "dist/docker.js"]));
+  });
+
+  it("holds no source maps, which would name source files it does not ship", () => {
+    expect(pkg.files.filter((f) => f.endsWith(".map"))).toEqual([]);
+  });
+
+  it("shows only files it ships in the stack trace of a plugin's error, also under --enable-source-maps", async () => {
+    const dir = join(pkg.consumers, "stack");
+    await writeFiles(dir, {
+      "package.json": JSON.stringify({ name: "stack-consumer", private: true, type: "module" }),
+      "main.js": [
+        `import { createHost, createRegistry } from "hookplugins";`,
+        `const registry = createRegistry();`,
+        `registry.registerContainerPlugin({ name: "thrower", async preCreate() { await null; throw new Error("no"); } });`,
+        `const host = createHost({ registry });`,
+        `try { await host.container.preCreate({ Image: "busybox" }); } catch (error) { console.log(error.stack); }`,
+      ].join("\n"),
+    });
+    const result = await run(process.execPath, ["--enable-source-maps", "main.js"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('plugin "thrower" failed in ContainerPlugin.preCreate: no');
+    const named = [...result.stdout.matchAll(/node_modules\/hookplugins\/([^:)\s]+)/g)].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((file) => !existsSync(join(pkg.consumers, "node_modules", "hookplugins", file)))).toEqual([]);
   });
 
   it("passes publint", async () => {
@@ -201,6 +250,8 @@ describe("the packed tarball", () => {
     }, 60_000);
   }
 });
+
+describeDocSnippets(() => pkg);
 
 describe("the installed CLI without esbuild", () => {
   const plugin = {

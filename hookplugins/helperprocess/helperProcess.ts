@@ -45,6 +45,11 @@ export interface HelperExit {
 
 const readyPattern = /^ready\b(.*)$/;
 
+/** Longest wait, after a helper exited, for the rest of its output (its pipes close once its group is gone). */
+const outputDrainMs = 2000;
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 function describeCommand(argv: readonly string[]): string {
   if (argv.includes(helperSource)) return `${argv[0] ?? "node"} <embedded helper.js>`;
   return argv.map((arg) => (/^[\w./=:@-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(" ");
@@ -119,6 +124,8 @@ export class HelperProcess {
         if (child.pid === undefined) resolve({ code: null, signal: null });
       });
     });
+    // "close" comes after the exit and after the child's stdout and stderr have ended: only then is all it wrote read
+    const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
     this.#child = child;
     this.#exited = exited;
     process.once("exit", this.#killOnExit);
@@ -155,7 +162,13 @@ export class HelperProcess {
           settle();
           reject(new Error(`cannot start helper \`${shown}\`: ${error.message}`));
         });
-        void exited.then((exit) => {
+        void exited.then(async (exit) => {
+          clearTimeout(timer);
+          // The exit can be seen before the last of what the helper wrote has been read. Kill what is left of its
+          // group (a straggler could hold the pipes open), then read stdout and stderr to their end, so that the error
+          // holds all of stderr (and a ready line written just before the exit still counts).
+          this.#killGroup("SIGKILL");
+          await Promise.race([closed, delay(outputDrainMs)]);
           settle();
           const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
           const tail = stderrTail.trim();

@@ -29,7 +29,10 @@ function accepts(socketPath: string): Promise<boolean> {
   });
 }
 
-/** Runs `hookplugins serve <target> --socket <socket>` in `cwd` and waits until it accepts. */
+/**
+ * Runs `hookplugins serve <target> --socket <socket>` in `cwd` and waits for its "Serving" line, which it prints once
+ * the socket accepts (the socket accepting alone does not mean that the line has reached this process yet).
+ */
 async function serveInBackground(cwd: string, target: string, socket: string): Promise<{ child: ChildProcess; output: () => string; exit: Promise<number | null> }> {
   const child = spawn(process.execPath, [join(await builtPackage(), "dist", "cli.js"), "serve", target, "--socket", socket], { cwd, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
@@ -38,9 +41,9 @@ async function serveInBackground(cwd: string, target: string, socket: string): P
   child.stderr!.on("data", (c) => (output += String(c)));
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const end = Date.now() + 15_000;
-  while (!(await accepts(socket))) {
+  while (!output.includes("\n")) {
     if (child.exitCode !== null || Date.now() > end) throw new Error(`serve did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
   return { child, output: () => output, exit };
 }
@@ -52,6 +55,7 @@ describe("hookplugins serve", () => {
     const socket = join(root, "alpha.sock");
     const { child, output, exit } = await serveInBackground(root, "./plugins/alpha", socket);
     expect(output()).toBe(`Serving plugin "alpha" on unix://${socket} (stop with SIGTERM or Ctrl-C).\n`);
+    expect(await accepts(socket)).toBe(true);
     expect(statSync(socket).mode & 0o777).toBe(0o600);
     const registry = createRegistry();
     const external = await loadExternalPlugins(registry, { socketDirs: [root] });

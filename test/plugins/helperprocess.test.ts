@@ -177,6 +177,17 @@ describe("helper start failures", () => {
     expect(helper.running).toBe(false);
   });
 
+  it("fails with all the stderr of the helper's processes, also what reaches the pipe after the helper's own exit", async () => {
+    // The exit can be seen before the output is read; here a process of another session that shares the helper's
+    // stderr writes it 200 ms after the helper exited, which makes that order certain.
+    // (The helper exits only once that process runs in its own session, out of reach of the group kill.)
+    const started = join(dir, "writer.started");
+    const writer = `setsid /bin/sh -c 'touch ${started}; sleep 0.2; echo broken config >&2' &`;
+    const { host } = helperHost({ command: ["/bin/sh", "-c", `${writer} while [ ! -e ${started} ]; do sleep 0.01; done; exit 3`] });
+    const error = await startError(host);
+    expect(error.message).toMatch(/exited with code 3 before it printed a "ready" line: broken config$/);
+  });
+
   it("fails after readyTimeoutMs and kills a helper that never prints ready", async () => {
     const pidFile = join(dir, "never-ready.pid");
     const { helper, host } = helperHost({ command: ["/bin/sh", "-c", `echo $$ > ${pidFile}; exec sleep 300`], readyTimeoutMs: 300 });

@@ -178,9 +178,13 @@ describe.skipIf(skip !== undefined)(skip === undefined ? "hookplugins docker-plu
       expect(code).toBe(0);
       const socket = join(dockerPluginDir, `${name}.sock`);
       expect(existsSync(socket)).toBe(false);
-      // dockerd retries the plugin for about 15 s, then fails the request
+      // dockerd retries the plugin for about 15 s, for the CLI's /_ping and again for the request (the README's wait)
+      const started = Date.now();
       const r = await d.docker(["ps", "-a"], { timeoutMs: 90_000 });
+      const waited = Date.now() - started;
       expect(r.code).not.toBe(0);
+      expect(waited).toBeGreaterThan(20_000);
+      expect(waited).toBeLessThan(60_000);
       expect(r.stderr).toContain(`plugin ${name} failed with error: Post "http://%2Frun%2Fdocker%2Fplugins%2F${name}.sock/AuthZPlugin.AuthZReq": dial unix ${socket}: connect: no such file or directory`);
     }, 100_000);
 

@@ -7,9 +7,10 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, openSync, closeSync, readFileSync, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, rmdir, symlink, copyFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { allTools, findExecutable, findTool, skipReason, type Tool } from "../support/tools.js";
 
 /** Where Docker looks for plugin sockets (fixed in dockerd). */
@@ -120,21 +121,13 @@ function mountsUnder(dir: string): string[] {
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-/** Builds a busybox root filesystem and imports it into dockerd as image `bb`. */
-async function importBusybox(dir: string, docker: Dockerd["docker"]): Promise<void> {
-  const rootfs = join(dir, "rootfs");
-  await mkdir(join(rootfs, "bin"), { recursive: true });
-  for (const d of ["data", "tmp", "etc", "proc", "sys", "dev"]) await mkdir(join(rootfs, d), { recursive: true });
-  await copyFile(findOnPath("busybox")!, join(rootfs, "bin/busybox"));
-  const applets = (await run(findOnPath("busybox")!, ["--list"], process.env, 10_000)).stdout.split("\n").filter(Boolean);
-  for (const applet of applets) if (applet !== "busybox") await symlink("busybox", join(rootfs, "bin", applet)).catch(() => undefined);
-  const tar = join(dir, "rootfs.tar");
-  const packed = await run(findOnPath("tar")!, ["-C", rootfs, "-cf", tar, "."], process.env, 30_000);
-  if (packed.code !== 0) throw new Error(`tar failed: ${packed.stderr}`);
-  const imported = await docker(["import", tar, "bb"], { timeoutMs: 60_000 });
-  if (imported.code !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
-  await rm(rootfs, { recursive: true, force: true });
-  await rm(tar, { force: true });
+/** The script the README uses to make the local image: busybox's root filesystem through `docker import`. */
+export const busyboxImageScript = join(dirname(fileURLToPath(import.meta.url)), "../../scripts/busybox-image.sh");
+
+/** Imports busybox as image `bb`, with the README's script. */
+async function importBusybox(env: NodeJS.ProcessEnv, dockerBin: string): Promise<void> {
+  const imported = await run("/bin/sh", [busyboxImageScript, "bb"], { ...env, DOCKER: dockerBin }, 60_000);
+  if (imported.code !== 0) throw new Error(`scripts/busybox-image.sh failed: ${imported.stderr}`);
 }
 
 /** Starts a dockerd in a new temporary folder, waits until it answers, and imports busybox as image "bb". */
@@ -240,7 +233,7 @@ export async function startDockerd(options: { config?: Record<string, unknown> }
       if (Date.now() > deadline) throw new Error(`dockerd did not answer within 30 s:\n${log().slice(-3000)}`);
       await sleep(100);
     }
-    await importBusybox(dir, d.docker);
+    await importBusybox(env, dockerBin);
   } catch (error) {
     await d.stop();
     throw error;

@@ -1,9 +1,20 @@
 /**
- * The bench's plugins, config and peers. Every peer calls the very same plugin functions.
+ * The bench's plugins, config, peers and floors. Every contender runs the same plugin source (its own compiled copy). The library
+ * is the built package (dist/index.js, what users install), not the TypeScript sources: `npm run bench` builds it
+ * first.
  */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createHooks } from "hookable";
 import { AsyncSeriesWaterfallHook } from "tapable";
-import { createHost, createRegistry, type ContainerCreateConfig, type HookContext, type Host, type HostOptions } from "hookplugins";
+import type * as Library from "hookplugins";
+import type { ContainerCreateConfig, HookContext, HookEndEvent, Host, HostOptions } from "hookplugins";
+
+const built = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+if (!existsSync(built)) throw new Error("bench: dist/index.js is missing; run `npm run bench` (it builds first) or `npm run build`");
+
+/** The built library. */
+export const lib = (await import(built)) as typeof Library;
 
 /** A preCreate plugin function. */
 export type PluginFn = (ctx: HookContext, config: ContainerCreateConfig) => void | Promise<void>;
@@ -13,18 +24,17 @@ export type Kind = "sync" | "async";
 
 const ctx: HookContext = { signal: new AbortController().signal, plugin: "bench", hook: "ContainerPlugin.preCreate" };
 
-/** `n` plugins, each setting its own label on the config. */
+/**
+ * `n` plugins, each setting its own label on the config. Every call compiles the plugins' source anew, so that each
+ * contender runs its own copy: V8 keeps type feedback per compiled function, and plugins shared by several
+ * dispatchers would see every dispatcher's calls (in a host, one dispatcher calls a plugin).
+ */
 export function makeFns(n: number, kind: Kind): PluginFn[] {
-  return Array.from({ length: n }, (_, i): PluginFn => {
-    const key = `bench.p${i}`;
-    return kind === "sync"
-      ? (_ctx, config) => {
-          config.Labels![key] = "on";
-        }
-      : async (_ctx, config) => {
-          config.Labels![key] = "on";
-        };
-  });
+  const source =
+    kind === "sync"
+      ? "return (_ctx, config) => { config.Labels[key] = 'on'; };"
+      : "return async (_ctx, config) => { config.Labels[key] = 'on'; };";
+  return Array.from({ length: n }, (_, i) => new Function("key", source)(`bench.p${i}`) as PluginFn);
 }
 
 /** A create config of the size a docker client sends for a small service. */
@@ -47,29 +57,20 @@ export function newConfig(): ContainerCreateConfig {
   };
 }
 
-/** A host over a fresh registry holding `fns` as plugins p0..pn-1. */
+/** A host of the built library over a fresh registry holding `fns` as plugins p0..pn-1. */
 export function hostOf(fns: readonly PluginFn[], meta: { failPolicy?: "fail-open" } = {}, options: Omit<HostOptions, "registry"> = {}): Host {
-  const registry = createRegistry();
+  const registry = lib.createRegistry();
   fns.forEach((fn, i) => registry.registerContainerPlugin({ name: `p${i}`, priority: 0, ...meta, preCreate: fn }));
-  return createHost({ ...options, registry });
+  return lib.createHost({ ...options, registry });
 }
 
-/** The peers of one plugin set, each a function making one call. */
-export function peers(fns: PluginFn[], kind: Kind): Record<"hookplugins" | "loop" | "timedLoop" | "tapable" | "hookable", () => unknown> {
-  const host = hostOf(fns);
+const now = performance.now.bind(performance);
 
-  const tapable = new AsyncSeriesWaterfallHook<[ContainerCreateConfig]>(["config"]);
-  fns.forEach((fn, i) => {
-    // tapable's waterfall keeps the value when a tap returns undefined, which is what an in-place plugin returns
-    if (kind === "sync") tapable.tap(`p${i}`, (config) => fn(ctx, config) as unknown as ContainerCreateConfig);
-    else tapable.tapPromise(`p${i}`, (config) => fn(ctx, config) as unknown as Promise<ContainerCreateConfig>);
-  });
-
-  const hookable = createHooks<{ preCreate: (config: ContainerCreateConfig) => void | Promise<void> }>();
-  fns.forEach((fn) => hookable.hook("preCreate", (config) => fn(ctx, config)));
-
-  // the physical limit: call each function, await only what is a promise
-  const loop = async (): Promise<ContainerCreateConfig> => {
+/**
+ * The loop: call each function, `await` only what is a promise. The physical limit of a dispatcher.
+ */
+export function loopOf(fns: readonly PluginFn[]): () => Promise<ContainerCreateConfig> {
+  return async () => {
     const config = newConfig();
     for (const fn of fns) {
       const result = fn(ctx, config);
@@ -77,11 +78,15 @@ export function peers(fns: PluginFn[], kind: Kind): Record<"hookplugins" | "loop
     }
     return config;
   };
+}
 
-  // the physical limit of a dispatcher that keeps time limits: the loop plus one clock reading per await, which
-  // refuses a result that settled at or after the deadline counted from the call (what hookplugins guarantees)
-  const now = performance.now.bind(performance);
-  const timedLoop = async (): Promise<ContainerCreateConfig> => {
+/**
+ * The floor of a dispatcher with time limits: the loop plus exactly what the guarantee needs, one clock reading when
+ * the first async plugin is called and one when each async step settles (a result at or after its deadline is refused;
+ * that reading is the next plugin's start).
+ */
+export function timedLoopOf(fns: readonly PluginFn[], limitMs = 10_000): () => Promise<ContainerCreateConfig> {
+  return async () => {
     const config = newConfig();
     let start = -1;
     for (const fn of fns) {
@@ -90,17 +95,46 @@ export function peers(fns: PluginFn[], kind: Kind): Record<"hookplugins" | "loop
       if (result instanceof Promise) {
         await result;
         const settled = now();
-        if (settled >= start + 10_000) throw new Error("timed out");
+        if (settled >= start + limitMs) throw new Error("timed out");
         start = settled;
       }
     }
     return config;
   };
+}
+
+/**
+ * The floor of a hookEnd listener, added to a host without one: exactly what the event needs, one clock reading per
+ * call boundary (`readings`) and one event object and listener call per plugin call (`events`).
+ */
+export function withEventWork(call: () => Promise<unknown>, readings: number, events: number, listener: (event: HookEndEvent) => void): () => Promise<unknown> {
+  return async () => {
+    const result = await call();
+    let t = 0;
+    for (let i = 0; i < readings; i++) t = now();
+    for (let i = 0; i < events; i++) listener({ plugin: "p", hook: "ContainerPlugin.preCreate", durationMs: t });
+    return result;
+  };
+}
+
+/** The peers on `n` plugins of `kind`, each with its own copy of the plugins, each a function making one call. */
+export function peers(n: number, kind: Kind): Record<"hookplugins" | "loop" | "floor" | "tapable" | "hookable", () => unknown> {
+  const host = hostOf(makeFns(n, kind));
+
+  const tapable = new AsyncSeriesWaterfallHook<[ContainerCreateConfig]>(["config"]);
+  makeFns(n, kind).forEach((fn, i) => {
+    // tapable's waterfall keeps the value when a tap returns undefined, which is what an in-place plugin returns
+    if (kind === "sync") tapable.tap(`p${i}`, (config) => fn(ctx, config) as unknown as ContainerCreateConfig);
+    else tapable.tapPromise(`p${i}`, (config) => fn(ctx, config) as unknown as Promise<ContainerCreateConfig>);
+  });
+
+  const hookable = createHooks<{ preCreate: (config: ContainerCreateConfig) => void | Promise<void> }>();
+  for (const fn of makeFns(n, kind)) hookable.hook("preCreate", (config) => fn(ctx, config));
 
   return {
     hookplugins: () => host.container.preCreate(newConfig()),
-    loop,
-    timedLoop,
+    loop: loopOf(makeFns(n, kind)),
+    floor: timedLoopOf(makeFns(n, kind)),
     tapable: () => tapable.promise(newConfig()),
     // as users call it: callHook's own return, not wrapped in an async function
     hookable: () => hookable.callHook("preCreate", newConfig()),

@@ -13,7 +13,7 @@ export interface Contender {
   readonly name: string;
   /** Runs n operations. */
   readonly run: Sampler;
-  /** Fixed operations per sample (e.g. 10,000 concurrent calls); calibrated when absent. */
+  /** Operations that must run together (e.g. 10,000 concurrent calls): the chunk; calibrated when absent. */
   readonly batch?: number;
 }
 
@@ -21,7 +21,7 @@ export interface Contender {
 export interface RoundOptions {
   /** Rounds (pairs) per case. */
   readonly rounds: number;
-  /** Target duration of one sample in ms (calibration). */
+  /** Duration of one sample in ms (it runs whole chunks until this much time has passed). */
   readonly sampleMs: number;
 }
 
@@ -76,29 +76,51 @@ export function ratioSpread(m: Measured, a: string, b: string): [number, number]
   return [rs[Math.floor((rs.length - 1) / 4)]!, rs[Math.ceil(((rs.length - 1) * 3) / 4)]!];
 }
 
-async function calibrate(contender: Contender, sampleMs: number): Promise<number> {
+/** Runs `contender` for about `ms` (whole chunks); returns [operations, elapsed ms]. */
+async function timeBoxed(contender: Contender, chunk: number, ms: number): Promise<[number, number]> {
+  const t0 = now();
+  let n = 0;
+  let elapsed = 0;
+  do {
+    await contender.run(chunk);
+    n += chunk;
+    elapsed = now() - t0;
+  } while (elapsed < ms);
+  return [n, elapsed];
+}
+
+/** Operations per chunk: about a tenth of a sample, measured once the contender is warm. */
+async function chunkOf(contender: Contender, sampleMs: number): Promise<number> {
   if (contender.batch) return contender.batch;
-  let n = 64;
+  let n = 16;
   for (;;) {
     const ms = await timeOf(contender.run, n);
-    if (ms >= sampleMs / 4 || n >= 1 << 24) return Math.max(1, Math.round((n * sampleMs) / Math.max(ms, 0.001)));
-    n *= 4;
+    if (ms >= sampleMs / 10 || n >= 1 << 24) return Math.max(1, Math.round((n * sampleMs) / 10 / Math.max(ms, 0.001)));
+    n *= 2;
   }
 }
 
-/** Measures the contenders in interleaved rounds; every contender also runs one warm-up sample first. */
+/** How long each contender runs before anything is measured, so that the JIT has settled (BENCH_WARMUP_MS). */
+const warmupMs = Number(process.env["BENCH_WARMUP_MS"] ?? 300);
+
+/**
+ * Measures the contenders in interleaved rounds. Each contender first runs for warmupMs (round robin, in slices);
+ * then every sample runs whole chunks until sampleMs have passed, so a sample's length does not depend on how fast
+ * the contender was before the JIT optimised it.
+ */
 export async function pairedRounds(contenders: readonly Contender[], options: RoundOptions): Promise<Measured> {
-  const batches: number[] = [];
-  for (const c of contenders) batches.push(await calibrate(c, options.sampleMs));
-  for (let i = 0; i < contenders.length; i++) await timeOf(contenders[i]!.run, batches[i]!);
+  const slices = 6;
+  for (let i = 0; i < slices; i++) for (const c of contenders) await timeBoxed(c, c.batch ?? 16, warmupMs / slices);
+  const chunks: number[] = [];
+  for (const c of contenders) chunks.push(await chunkOf(c, options.sampleMs));
   const samples: Record<string, number[]> = Object.fromEntries(contenders.map((c) => [c.name, []]));
   for (let round = 0; round < options.rounds; round++) {
     const order = contenders.map((_, i) => i);
     if (round % 2) order.reverse();
     for (const i of order) {
       const c = contenders[i]!;
-      const ms = await timeOf(c.run, batches[i]!);
-      samples[c.name]!.push((ms * 1e6) / batches[i]!);
+      const [n, ms] = await timeBoxed(c, chunks[i]!, options.sampleMs);
+      samples[c.name]!.push((ms * 1e6) / n);
     }
   }
   return { samples, ns: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) };

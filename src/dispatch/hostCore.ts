@@ -52,6 +52,12 @@ export type HostEvents = {
 /** The typed event emitter of a host. */
 export type HostEventEmitter = TypedEmitterModule.default<HostEvents>;
 
+/** The per-call events, whose listeners the engine calls itself. */
+type CallEventName = "hookStart" | "hookEnd" | "hookError";
+
+/** A listener as EventEmitter stores it (a `once` listener is a wrapper that removes itself first). */
+type StoredListener = (this: unknown, event: unknown) => void;
+
 /** Host-wide state shared by every run. */
 export class HostCore {
   /** The host's typed events. */
@@ -68,6 +74,12 @@ export class HostCore {
   onError = false;
   /** Someone listens to any per-call event: only then are plugin calls timed for these events. */
   listening = false;
+  // The listeners of each per-call event as EventEmitter#rawListeners gave them, taken again after any change
+  // (undefined: not taken since). Calling them in order with the emitter as `this` is what emit does, without its
+  // argument array and lookups.
+  #startListeners: StoredListener[] | undefined = undefined;
+  #endListeners: StoredListener[] | undefined = undefined;
+  #errorListeners: StoredListener[] | undefined = undefined;
 
   /** Creates the core. */
   constructor() {
@@ -77,6 +89,7 @@ export class HostCore {
       this.onEnd = emitter.listenerCount("hookEnd") > 0;
       this.onError = emitter.listenerCount("hookError") > 0;
       this.listening = this.onStart || this.onEnd || this.onError;
+      this.#startListeners = this.#endListeners = this.#errorListeners = undefined;
     };
     // newListener fires before the listener is added: look again once it is in
     emitter.on("newListener", (name: string | symbol) => {
@@ -85,7 +98,32 @@ export class HostCore {
       else if (name === "hookError") this.onError = true;
       else return;
       this.listening = true;
+      this.#startListeners = this.#endListeners = this.#errorListeners = undefined;
     });
     emitter.on("removeListener", update);
+  }
+
+  /** Emits hookStart (the caller checks onStart). */
+  emitStart(event: HookStartEvent): void {
+    this.#call(this.#startListeners ??= this.#listenersOf("hookStart"), event);
+  }
+
+  /** Emits hookEnd (the caller checks onEnd). */
+  emitEnd(event: HookEndEvent): void {
+    this.#call(this.#endListeners ??= this.#listenersOf("hookEnd"), event);
+  }
+
+  /** Emits hookError (the caller checks onError). */
+  emitError(event: HookErrorEvent): void {
+    this.#call(this.#errorListeners ??= this.#listenersOf("hookError"), event);
+  }
+
+  #listenersOf(name: CallEventName): StoredListener[] {
+    return (this.events as unknown as EventEmitter).rawListeners(name) as StoredListener[];
+  }
+
+  #call(listeners: readonly StoredListener[], event: unknown): void {
+    // as EventEmitter#emit: in order, the emitter as `this`, on a snapshot (a listener may remove itself)
+    for (let i = 0; i < listeners.length; i++) listeners[i]!.call(this.events, event);
   }
 }

@@ -17,8 +17,8 @@ import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
 import type { Chain } from "./chain.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import { CallContext } from "./hookContext.js";
-import type { HostCore } from "./hostCore.js";
-import { channelActive, emitEnd, emitError, emitStart, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
+import type { HookEndEvent, HookErrorEvent, HostCore } from "./hostCore.js";
+import { channelActive, emitStart, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
 import type { Watched } from "./watchdog.js";
 
 /** How one hook point calls a plugin and folds its result into the run. */
@@ -114,6 +114,10 @@ export class Run implements Watched {
   // the last clock reading, and whether no plugin ran since (then it is also the next plugin's start)
   #clock = 0;
   #fresh = false;
+  // hookEnd/hookError events of calls that finished in this synchronous stretch: the first #waiting of #events, in
+  // call order (see #report); the array is kept for the run's next stretch
+  #events: (HookEndEvent | HookErrorEvent)[] | undefined = undefined;
+  #waiting = 0;
   // where the run goes on after an async step
   #list: readonly ChainEntry[] = [];
   #index = 0;
@@ -145,10 +149,12 @@ export class Run implements Watched {
       chain.call(this);
       if (this.pending === undefined) {
         if (this.errors !== undefined) throw aggregate(this);
-        return Promise.resolve(this.spec.result(this));
+        const value = this.spec.result(this);
+        this.#flush();
+        return Promise.resolve(value);
       }
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(this.#flushBefore(error));
     }
     return this.#continue();
   }
@@ -197,6 +203,7 @@ export class Run implements Watched {
         if (start < 0) start = this.core.now();
         this.#startedAt = start;
         if (this.core.onStart) {
+          this.#flush();
           emitStart(this.core, entry.name, spec.name);
           base = -1;
         } else base = start;
@@ -245,10 +252,7 @@ export class Run implements Watched {
       publishResult(message, result, async);
       this.#fresh = false; // subscribers ran: the reading is no longer the next plugin's start
     }
-    if (this.timed && this.core.onEnd) {
-      emitEnd(this.core, entry.name, this.spec.name, this.#endTime() - this.#startedAt);
-      this.#fresh = false; // listeners ran after the reading
-    }
+    if (this.timed && this.core.onEnd) this.#report(entry, undefined, this.#endTime() - this.#startedAt);
   }
 
   /** Reports a plugin failure and undoes what a fail-open plugin started; throws it when it must stop the run. */
@@ -283,7 +287,55 @@ export class Run implements Watched {
   /** Publishes and emits a failed call. */
   #failed(entry: ChainEntry, error: PluginHookError, message: HookCall | undefined, async: boolean): void {
     if (message !== undefined) publishError(message, error, async);
-    if (this.timed && this.core.onError) emitError(this.core, entry, this.spec.name, error, this.#endTime() - this.#startedAt);
+    if (this.timed && this.core.onError) this.#report(entry, error, this.#endTime() - this.#startedAt);
+  }
+
+  /**
+   * Reports a finished call (hookEnd, or hookError with `error`). While nobody listens to hookStart, the event waits
+   * for the end of this synchronous stretch of the run (#flush: when the run awaits a plugin's promise, and when it
+   * is over), so that no listener runs between two plugin calls: the reading that ended this call is then also the
+   * next call's start, and no listener's time counts in a plugin's duration or time limit. With a hookStart
+   * listener the events go out at once, around each call, in order.
+   */
+  #report(entry: ChainEntry, error: PluginHookError | undefined, durationMs: number): void {
+    const hook = this.spec.name;
+    const event: HookEndEvent | HookErrorEvent =
+      error === undefined
+        ? { plugin: entry.name, hook, durationMs }
+        : { plugin: entry.name, hook, error, failPolicy: entry.failOpen ? "fail-open" : "fail-closed", durationMs };
+    if (!this.core.onStart) {
+      (this.#events ??= [])[this.#waiting++] = event;
+      return;
+    }
+    this.#flush();
+    this.#emit(event);
+    this.#fresh = false; // listeners ran after the reading
+  }
+
+  #emit(event: HookEndEvent | HookErrorEvent): void {
+    if (!("error" in event)) {
+      if (this.core.onEnd) this.core.emitEnd(event);
+    } else if (this.core.onError) this.core.emitError(event);
+  }
+
+  /** Emits the events that wait, in call order. A listener that throws stops the rest (as EventEmitter#emit does). */
+  #flush(): void {
+    const count = this.#waiting;
+    if (count === 0) return;
+    this.#waiting = 0;
+    this.#fresh = false; // listeners run after the last reading
+    const events = this.#events!;
+    for (let i = 0; i < count; i++) this.#emit(events[i]!);
+  }
+
+  /** Flushes before the run fails with `error`; a listener's own error then gives way to the run's. */
+  #flushBefore(error: unknown): unknown {
+    try {
+      this.#flush();
+    } catch {
+      // the run already fails with `error`
+    }
+    return error;
   }
 
   #read(): number {
@@ -333,6 +385,19 @@ export class Run implements Watched {
   }
 
   #await(): void {
+    if (this.#waiting > 0) {
+      try {
+        this.#flush();
+      } catch (error) {
+        // a listener threw: the run fails with its error, and the pending call is aborted
+        this.#ctx!.abort(error);
+        this.#newHandlers();
+        this.pending = undefined;
+        this.deadline = Infinity;
+        this.#settle(error);
+        return;
+      }
+    }
     const limit = this.current!.timeoutMs;
     const watchdog = this.core.watchdog;
     if (limit > 0 && (!this.#watched || limit < watchdog.shortestMs)) {
@@ -425,6 +490,17 @@ export class Run implements Watched {
 
   #settle(error: unknown, value?: unknown, ok = false): void {
     if (this.#settled) return;
+    if (this.#waiting > 0) {
+      if (!ok) error = this.#flushBefore(error);
+      else {
+        try {
+          this.#flush();
+        } catch (listenerError) {
+          error = listenerError;
+          ok = false;
+        }
+      }
+    }
     this.#settled = true;
     if (this.#watched) this.core.watchdog.unwatch(this);
     if (this.#onAbort) this.signal!.removeEventListener("abort", this.#onAbort);

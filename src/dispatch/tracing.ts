@@ -119,15 +119,5 @@ function publishFinish(message: HookCall, async: boolean): void {
 
 /** Emits the host's hookStart event (when listened to). */
 export function emitStart(core: HostCore, plugin: string, hook: HookName): void {
-  if (core.onStart) core.events.emit("hookStart", { plugin, hook });
-}
-
-/** Emits the host's hookEnd event (the caller checks `core.onEnd`, so the end time is read only when listened to). */
-export function emitEnd(core: HostCore, plugin: string, hook: HookName, durationMs: number): void {
-  core.events.emit("hookEnd", { plugin, hook, durationMs });
-}
-
-/** Emits the host's hookError event (the caller checks `core.onError`). */
-export function emitError(core: HostCore, entry: ChainEntry, hook: HookName, error: PluginHookError, durationMs: number): void {
-  core.events.emit("hookError", { plugin: entry.name, hook, error, failPolicy: entry.failOpen ? "fail-open" : "fail-closed", durationMs });
+  if (core.onStart) core.emitStart({ plugin, hook });
 }

@@ -5,8 +5,13 @@
  * runs every sixteenth of the smallest limit in use (between 1 ms and 1 s): a step times out at most one interval
  * after its deadline, unless the event loop itself is blocked (then the run's own settle-time check still refuses
  * a late result). Runs are kept in an intrusive doubly linked list: adding and removing one costs a few pointer
- * writes. The timer keeps the process alive only while some run is watched: it is unref'd as soon as the list
- * is empty, and stops at its next tick.
+ * writes.
+ *
+ * Keeping the process alive: the timer is unref'd, so it never holds the process by itself, and a call costs no
+ * ref/unref (each a call into libuv when no other timer is ref'd). When the event loop runs out of work while a
+ * call is still pending (a plugin waiting on nothing that the loop knows about), the process's `beforeExit` event
+ * refs the timer of every watchdog with a pending call: the process then lives until the limit fires and the call
+ * fails with its timeout. Once no call is pending, nothing holds the process: it can exit at once.
  */
 import type { Clock } from "./clock.js";
 
@@ -30,11 +35,19 @@ export function tickIntervalMs(limitMs: number): number {
   return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.floor(limitMs / 16)));
 }
 
+/** The watchdogs whose timer runs (this copy of the library's): the ones `beforeExit` looks at. */
+const running = new Set<Watchdog>();
+let beforeExitListening = false;
+
+/** The event loop ran out of work: hold the process for every watchdog that still has a pending call. */
+function holdPendingCalls(): void {
+  for (const watchdog of running) watchdog.holdIfPending();
+}
+
 /** Shared timer that times out the async steps of in-flight runs. */
 export class Watchdog {
   #head: Watched | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #refed = false;
   #interval = Infinity;
   #shortest = Infinity;
   readonly #now: Clock;
@@ -49,9 +62,9 @@ export class Watchdog {
     return this.#shortest;
   }
 
-  /** Whether the watchdog's timer currently keeps the process alive. */
+  /** Whether the watchdog's timer currently keeps the process alive (only after the loop ran out of other work). */
   get keepsAlive(): boolean {
-    return this.#timer !== undefined && this.#refed;
+    return this.#timer !== undefined && this.#timer.hasRef();
   }
 
   /** Starts watching `run` (if it is not watched yet) whose pending step has the limit `timeoutMs` (> 0). */
@@ -59,10 +72,6 @@ export class Watchdog {
     if (run.prev === undefined && this.#head !== run) {
       run.next = this.#head;
       if (this.#head) this.#head.prev = run;
-      else if (this.#timer && !this.#refed) {
-        this.#timer.ref();
-        this.#refed = true;
-      }
       this.#head = run;
     }
     if (timeoutMs < this.#shortest) {
@@ -74,10 +83,7 @@ export class Watchdog {
         this.#timer = undefined;
       }
     }
-    if (!this.#timer) {
-      this.#timer = setTimeout(this.#tick, this.#interval);
-      this.#refed = true;
-    }
+    if (!this.#timer) this.#arm();
   }
 
   /** Stops watching `run`. */
@@ -87,10 +93,21 @@ export class Watchdog {
     else return;
     if (run.next) run.next.prev = run.prev;
     run.prev = run.next = undefined;
-    if (!this.#head && this.#timer) {
-      // nothing is pending: let the process exit; the next tick stops the timer
-      this.#timer.unref();
-      this.#refed = false;
+  }
+
+  /** Refs the timer while a call is pending (called from `beforeExit`). */
+  holdIfPending(): void {
+    if (this.#head && this.#timer) this.#timer.ref();
+  }
+
+  #arm(): void {
+    this.#timer = setTimeout(this.#tick, this.#interval).unref();
+    if (!running.has(this)) {
+      running.add(this);
+      if (!beforeExitListening) {
+        beforeExitListening = true;
+        process.on("beforeExit", holdPendingCalls);
+      }
     }
   }
 
@@ -104,13 +121,11 @@ export class Watchdog {
     }
     if (this.#head) {
       // timeOut() may have started another call that armed the timer already: never run two timers
-      if (this.#timer === undefined) {
-        this.#timer = setTimeout(this.#tick, this.#interval);
-        this.#refed = true;
-      }
-    } else {
+      if (this.#timer === undefined) this.#arm();
+    } else if (this.#timer === undefined) {
       this.#interval = Infinity;
       this.#shortest = Infinity;
+      running.delete(this);
     }
   };
 }

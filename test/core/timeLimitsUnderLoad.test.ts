@@ -93,6 +93,17 @@ describe("time limits when the host is busy", () => {
     expect({ lateAccepted: lateAccepted.length, early: early.length }).toEqual({ lateAccepted: 0, early: 0 });
   });
 
+  it("keeps the process alive while a call is pending on nothing else, until its limit fails it", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/neverSettles.ts", import.meta.url));
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile(process.execPath, ["--import", "tsx", fixture], { timeout: 60_000 }, (error, out) => resolve({ code: error ? (error.code as number) : 0, stdout: out }));
+    });
+    expect(result.code).toBe(0);
+    const { settled, afterMs } = JSON.parse(result.stdout.trim()) as { settled: string; afterMs: number };
+    expect(settled).toBe("timeout");
+    expect(afterMs).toBeGreaterThanOrEqual(300);
+  });
+
   it("does not keep the process alive once no call is pending", async () => {
     const fixture = fileURLToPath(new URL("./fixtures/exitAfterCall.ts", import.meta.url));
     const stdout = await new Promise<string>((resolve, reject) => {

@@ -4,7 +4,9 @@
  * (default 1500) under V8's sampling profiler (node:inspector, started after a warm-up), and its samples are split
  * into: the plugins and the caller's loop (bench code), the clock (performance.now and its brand check), the engine
  * (dist/index.js, by function), V8's runtime (promise jobs, microtasks: "(program)"), the garbage collector, and the
- * rest of Node. Figures are ns per host call.
+ * rest of Node. Figures are ns of CPU time per host call and their share of the contender's total. The contenders run
+ * one after the other, not paired, and the profiler slows each down: compare shares, and take ratios from `npm run
+ * bench`.
  */
 import { Session } from "node:inspector/promises";
 import os from "node:os";
@@ -14,7 +16,7 @@ const profileMs = Number(process.env["BENCH_PROFILE_MS"] ?? 1500);
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
 interface Profile {
@@ -30,7 +32,8 @@ function category(frame: ProfileNode["callFrame"]): string {
   if (fn === "(idle)" || fn === "(root)") return "";
   if (url.endsWith("/dist/index.js")) return `engine: ${fn || "(anonymous)"}`;
   if (fn === "now" || url.includes("internal/perf/") || url.includes("internal/validators") || (url.includes("internal/errors") && fn === "wrappedFn")) return "clock (performance.now)";
-  if (url.includes("/bench/")) return "plugins and the caller's loop";
+  // the plugins are compiled per contender with new Function (bench/contenders.ts): scripts without a URL
+  if (url.includes("/bench/") || (url === "" && frame.lineNumber >= 0)) return "plugins and the caller's loop";
   return "other Node internals";
 }
 
@@ -64,7 +67,7 @@ async function profile(call: () => Promise<unknown>): Promise<{ perCall: number;
   return { perCall: cpuNs, parts: new Map([...counts].map(([k, v]) => [k, (v / total) * cpuNs])) };
 }
 
-const fmt = (ns: number): string => `${Math.round(ns)}`.padStart(6);
+const fmt = (ns: number, total: number): string => `${Math.round(ns)} (${Math.round((100 * ns) / total)}%)`;
 
 async function compare(n: number): Promise<void> {
   const host = hostOf(makeFns(n, "async"));
@@ -81,9 +84,9 @@ async function compare(n: number): Promise<void> {
   });
   console.log(`\n${n} async plugin${n === 1 ? "" : "s"}: ns of CPU time per host call`);
   console.log(`${"".padEnd(44)}${results.map((r) => r.name.padStart(12)).join("")}`);
-  console.log(`${"total".padEnd(44)}${results.map((r) => fmt(r.perCall).padStart(12)).join("")}`);
+  console.log(`${"total".padEnd(44)}${results.map((r) => `${Math.round(r.perCall)}`.padStart(12)).join("")}`);
   for (const part of parts) {
-    const cells = results.map((r) => (r.parts.has(part) ? fmt(r.parts.get(part)!) : "-").padStart(12));
+    const cells = results.map((r) => (r.parts.has(part) ? fmt(r.parts.get(part)!, r.perCall) : "-").padStart(12));
     if (part.startsWith("engine:") && (results[0]!.parts.get(part) ?? 0) < results[0]!.perCall * 0.01) continue;
     console.log(`${part.padEnd(44)}${cells.join("")}`);
   }
@@ -91,6 +94,7 @@ async function compare(n: number): Promise<void> {
 
 const cpu = os.cpus();
 console.log(`hookplugins bench:profile: ${cpu[0]?.model ?? "unknown CPU"} (${cpu.length} cores), Node ${process.version}, load ${os.loadavg()[0]!.toFixed(1)}; ${profileMs} ms per contender`);
-console.log("Sampled self time split by where it was spent (engine functions under 1% of the call are left out).");
+console.log("Sampled self time split by where it was spent, ns per call (share); engine functions under 1% of the call are left out.");
+console.log("The contenders run one after the other under the profiler: compare shares; the paired ratios are `npm run bench`'s.");
 await compare(10);
 await compare(1);

@@ -32,6 +32,8 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   const external = { external: "src/external/index.ts" };
   // hookplugins/docker: the Docker Engine bridge
   const docker = { docker: "src/docker/index.ts" };
+  // hookplugins/runtime: the OCI runtime wrapper and the prestart hand-off
+  const runtime = { runtime: "src/runtime/index.ts" };
   const library: Options[] = [
     { ...common, entry: index, format: "esm", dts: dtsOf(index) },
     { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
@@ -43,6 +45,8 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
     { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: docker, format: "esm", external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },
     { ...tools, entry: docker, format: "cjs", shims: true, external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },
+    { ...tools, entry: runtime, format: "esm", external: ["hookplugins"], dts: dtsOf(runtime) },
+    { ...tools, entry: runtime, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(runtime) },
     {
       ...tools,
       entry: { cli: "src/cli/main.ts" },

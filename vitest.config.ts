@@ -13,6 +13,7 @@ export const config = defineConfig({
       { find: /^hookplugins$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
       { find: /^hookplugins\/external$/, replacement: fileURLToPath(new URL("./src/external/index.ts", import.meta.url)) },
       { find: /^hookplugins\/docker$/, replacement: fileURLToPath(new URL("./src/docker/index.ts", import.meta.url)) },
+      { find: /^hookplugins\/runtime$/, replacement: fileURLToPath(new URL("./src/runtime/index.ts", import.meta.url)) },
     ],
   },
   test: {

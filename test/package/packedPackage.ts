@@ -30,7 +30,8 @@ function check(result: RunResult, what: string): RunResult {
 /** The repository's files as a clean clone has them (tracked, plus new files not ignored): no dist, no node_modules. */
 async function cloneFiles(): Promise<string[]> {
   const listed = check(await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], repoRoot), "git ls-files");
-  return listed.stdout.split("\0").filter((f) => f !== "" && existsSync(join(repoRoot, f)));
+  // node_modules may be a symbolic link (a git worktree's), which `.gitignore`'s "node_modules/" does not match
+  return listed.stdout.split("\0").filter((f) => f !== "" && !/(^|\/)node_modules(\/|$)/.test(f) && existsSync(join(repoRoot, f)));
 }
 
 /**

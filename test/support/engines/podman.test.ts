@@ -12,13 +12,27 @@ import { cgroupRoots, isAlive, leftOutside, leftoversOf, noteOutside, privateDir
 import { pushBusybox, startRegistry, type Registry } from "./registry.js";
 import { describeWithTools, findTool } from "../tools.js";
 
+/** Where Podman as root keeps its state when not told otherwise: the harness must never touch any of them. */
+const systemPodmanPaths = [
+  "/run/containers",
+  "/run/libpod",
+  "/run/user/0",
+  "/tmp/podman-run-0",
+  "/dev/shm/libpod_lock",
+  "/var/lib/containers/storage",
+  "/etc/cni/net.d/cni.lock",
+  "/etc/containers/networks",
+].map((path) => ({ path, kind: "file" as const }));
+
 describeWithTools([...podmanTools, "docker-registry"], "startPodmanService: Podman's Docker API on a private socket", () => {
   let registry: Registry;
   let p: PodmanService;
   let outside: OutsidePath[];
+  let systemPaths: OutsidePath[];
 
   beforeAll(async () => {
     outside = noteOutside(podmanFixedPaths);
+    systemPaths = noteOutside(systemPodmanPaths);
     registry = await startRegistry();
     p = await startPodmanService({ insecureRegistries: [registry.address] });
   }, 120_000);
@@ -109,4 +123,8 @@ describeWithTools([...podmanTools, "docker-registry"], "startPodmanService: Podm
     expect(cgroupRoots().filter((root) => existsSync(join(root, "libpod_parent", `libpod-${id}`)))).toEqual([]);
     expect(leftOutside(outside)).toEqual([]);
   }, 60_000);
+
+  it("never touched the system's own Podman state (/run/libpod, /var/lib/containers/storage, /dev/shm/libpod_lock...)", () => {
+    expect(systemPaths.filter((item) => !item.existed && existsSync(item.path)).map((item) => item.path)).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 /**
- * The system tools the end-to-end tests need (root, runc, busybox, the docker CLI, dockerd, go), found once per
- * test file on PATH and in the usual directories, and the way tests skip when one is missing.
+ * The system tools the end-to-end tests need (root, runc, busybox, the docker CLI, dockerd, go, and for the engine
+ * harnesses podman, the CNI plugins, docker-registry, containerd and ctr), found once per test file on PATH and in the
+ * usual directories, and the way tests skip when one is missing.
  *
  * - `HOOKPLUGINS_TEST_NO=runc,busybox` (or `all`) makes the named tools count as missing, to try the skips.
  * - `HOOKPLUGINS_REQUIRE_ALL_TOOLS=1` (set by `.ci/run`) turns every would-be skip into a failure naming the
@@ -10,11 +11,11 @@ import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { describe, it, type TestContext } from "vitest";
 
-/** A tool an end-to-end test can need; "root" is running as uid 0. */
-export type Tool = "root" | "runc" | "busybox" | "docker" | "dockerd" | "go";
+/** A tool an end-to-end test can need; "root" is running as uid 0; "cni" is the CNI plugins' `loopback`. */
+export type Tool = "root" | "runc" | "busybox" | "docker" | "dockerd" | "go" | "podman" | "cni" | "docker-registry" | "containerd" | "ctr";
 
 /** Every tool this module knows. */
-export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "dockerd", "go"];
+export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "dockerd", "go", "podman", "cni", "docker-registry", "containerd", "ctr"];
 
 /** How to get each tool on Debian or Ubuntu. */
 export const installHints: Readonly<Record<Tool, string>> = {
@@ -24,6 +25,11 @@ export const installHints: Readonly<Record<Tool, string>> = {
   docker: "apt-get install -y docker.io",
   dockerd: "apt-get install -y docker.io",
   go: "apt-get install -y golang-go",
+  podman: "apt-get install -y podman",
+  cni: "apt-get install -y containernetworking-plugins",
+  "docker-registry": "apt-get install -y docker-registry",
+  containerd: "apt-get install -y containerd",
+  ctr: "apt-get install -y containerd",
 };
 
 /** Directories searched after PATH, where Debian packages and manual installs put binaries. */
@@ -38,6 +44,9 @@ export const usualDirs: readonly string[] = [
   "/usr/local/go/bin",
 ];
 
+/** The folders CNI plugins are installed in (Podman's default `cni_plugin_dirs`). */
+export const cniPluginDirs: readonly string[] = ["/usr/local/libexec/cni", "/usr/libexec/cni", "/usr/local/lib/cni", "/usr/lib/cni", "/opt/cni/bin"];
+
 /** The executable each tool is looked up by. */
 const binaries: Readonly<Record<Exclude<Tool, "root">, string>> = {
   runc: "runc",
@@ -45,6 +54,11 @@ const binaries: Readonly<Record<Exclude<Tool, "root">, string>> = {
   docker: "docker",
   dockerd: "dockerd",
   go: "go",
+  podman: "podman",
+  cni: "loopback",
+  "docker-registry": "docker-registry",
+  containerd: "containerd",
+  ctr: "ctr",
 };
 
 /** Environment variables this module reads. */
@@ -91,6 +105,7 @@ export function findTool(tool: Tool): string | undefined {
     let where: string | undefined;
     if (disabledTools().has(tool)) where = undefined;
     else if (tool === "root") where = typeof process.getuid === "function" && process.getuid() === 0 ? "uid 0" : undefined;
+    else if (tool === "cni") where = findExecutable(binaries.cni, cniPluginDirs.join(delimiter));
     else where = findExecutable(binaries[tool]);
     found.set(tool, where);
   }

@@ -43,8 +43,8 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
     { ...common, entry: external, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(external) },
     { ...tools, entry: esbuildPlugin, format: "esm", dts: dtsOf(esbuildPlugin) },
     { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
-    { ...tools, entry: docker, format: "esm", external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },
-    { ...tools, entry: docker, format: "cjs", shims: true, external: ["hookplugins", "hookplugins/external"], dts: dtsOf(docker) },
+    { ...tools, entry: docker, format: "esm", external: ["hookplugins", "hookplugins/external", "hookplugins/runtime"], dts: dtsOf(docker) },
+    { ...tools, entry: docker, format: "cjs", shims: true, external: ["hookplugins", "hookplugins/external", "hookplugins/runtime"], dts: dtsOf(docker) },
     { ...tools, entry: runtime, format: "esm", external: ["hookplugins"], dts: dtsOf(runtime) },
     { ...tools, entry: runtime, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(runtime) },
     {

@@ -14,3 +14,4 @@ export {
   writeHandoff,
 } from "./handoff.js";
 export type { PrestartHandoff } from "./handoff.js";
+export { runtimeWrapperMarker } from "./wrapperMarker.js";

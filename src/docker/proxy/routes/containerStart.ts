@@ -1,0 +1,59 @@
+/**
+ * `POST /containers/{id}/start`: `ContainerPlugin.preStart` with the engine's inspect of the container; the plugins'
+ * hooks are left for the runtime wrapper as the container's prestart hand-off, then the start goes on to the engine.
+ * A plugin's failure fails the start, and nothing is started. Hooks on a runtime that would not run them are refused.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ContainerJSON } from "hookplugins";
+import { readHandoff, removeHandoff, writeHandoff } from "hookplugins/runtime";
+import { ProxyHttpError } from "../httpErrors.js";
+import { answerWith, clientGone, sendOn } from "../forward.js";
+import { readBody } from "../requestBody.js";
+import { versionPrefix, type RouteContext } from "./context.js";
+import type { RuntimeCheck } from "./runtimeCheck.js";
+
+/** The handler of `POST /containers/{id}/start`. */
+export function containerStart(ctx: RouteContext, runtimes: RuntimeCheck): (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> {
+  return async (req, res, params) => {
+    const signal = clientGone(res);
+    const body = await readBody(req, "the container start request");
+    const prefix = versionPrefix(req);
+    const inspected = await ctx.engine.json<ContainerJSON>("GET", `${prefix}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+    const container = inspected.body;
+    if (inspected.status !== 200 || container === undefined || typeof container.Id !== "string") {
+      // the engine's own answer (no such container, ...): the start goes on unchanged and it says so
+      await answerWith(await sendOn(ctx.engine, req, body, signal), res);
+      return;
+    }
+    const hooks = await ctx.host.container.preStart(container, { signal });
+    if (hooks.length > 0) {
+      const runtime = await runtimes.judge((container.HostConfig as { Runtime?: string } | undefined)?.Runtime, prefix);
+      if (runtime.runsHooks === false) {
+        throw new ProxyHttpError(
+          409,
+          `plugins returned ${hooks.length} prestart hook${hooks.length === 1 ? "" : "s"} for container ${container.Id.slice(0, 12)}, but its runtime "${runtime.name}" (${runtime.path}) would not run them; install the hookplugins runtime wrapper (hookplugins runtime install) and run the container with it (--runtime, or the engine's default runtime)`,
+        );
+      }
+      if (runtime.runsHooks === undefined) ctx.log(`hookplugins docker-proxy: cannot tell whether runtime "${runtime.name}" of container ${container.Id.slice(0, 12)} runs prestart hooks; the hand-off is left for the hookplugins runtime wrapper`);
+    }
+    await writeHandoff(ctx.handoffDir, { version: 1, id: container.Id, createdAt: new Date().toISOString(), source: "docker-proxy", hooks });
+    let answer: IncomingMessage;
+    try {
+      answer = await sendOn(ctx.engine, req, body, signal);
+    } catch (error) {
+      await removeHandoff(ctx.handoffDir, container.Id);
+      throw error;
+    }
+    // Started or not, the runtime has had its chance to take the hand-off: one left behind must not linger for a
+    // later start. After a start, one left behind means the runtime was not the wrapper: its hooks did not run.
+    const status = answer.statusCode ?? 0;
+    const left = await readHandoff(ctx.handoffDir, container.Id).catch(() => undefined);
+    if (left) {
+      await removeHandoff(ctx.handoffDir, container.Id);
+      if (status >= 200 && status < 300 && hooks.length > 0) {
+        ctx.log(`hookplugins docker-proxy: container ${container.Id.slice(0, 12)} started, but its runtime did not take the plugins' ${hooks.length} prestart hook(s): they did not run; run it with the hookplugins runtime wrapper`);
+      }
+    }
+    await answerWith(answer, res);
+  };
+}

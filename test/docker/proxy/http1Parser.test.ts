@@ -400,7 +400,7 @@ describe("fuzz", () => {
       const body = bytes(40);
       const framing = pick(["length", "chunked", "none"] as const);
       let frame = "";
-      let payload = Buffer.alloc(0);
+      let payload: Buffer = Buffer.alloc(0);
       if (framing === "length") {
         frame = `Content-Length: ${body.length}\r\n`;
         payload = body;

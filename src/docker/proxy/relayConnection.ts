@@ -453,6 +453,7 @@ export class RelayConnection {
     if (this.mode !== "http" || !ex || ex.local !== socket || ex.responseDone) return done();
     let pos = 0;
     while (pos < chunk.length && !ex.responseDone) {
+      const inHead = this.responses.phase === "idle" || this.responses.phase === "head";
       let result;
       try {
         result = this.responses.execute(chunk, pos);
@@ -464,8 +465,10 @@ export class RelayConnection {
         done();
         throw new RelayProtocolError("an in-process route answered 101; in-process routes cannot switch protocols");
       }
-      this.clientWrite(result.head ? result.head.raw : chunk.subarray(pos, pos + result.consumed));
+      const part = !inHead || result.head;
+      if (part) this.clientWrite(result.head ? result.head.raw : chunk.subarray(pos, pos + result.consumed));
       pos += result.consumed;
+      if (!part) continue; // part of a head: it goes out whole once complete
       ex.responseStarted = true;
       if (result.complete) this.responseComplete(ex);
     }
@@ -577,6 +580,7 @@ export class RelayConnection {
     ex.upstreamAnswered = true;
     let pos = 0;
     while (pos < chunk.length) {
+      const inHead = this.responses.phase === "idle" || this.responses.phase === "head";
       let result;
       try {
         result = this.responses.execute(chunk, pos);
@@ -588,6 +592,9 @@ export class RelayConnection {
         pos += result.consumed;
         if (!head.interim && (head.switchesProtocols || head.body.kind === "until-close")) return this.enterTunnel(ex, head.raw, chunk.subarray(pos));
         this.clientWrite(head.raw);
+      } else if (inHead) {
+        pos += result.consumed; // part of a head: the parser keeps it until the head is whole, then it goes out at once
+        continue;
       } else {
         this.clientWrite(chunk.subarray(pos, pos + result.consumed));
         pos += result.consumed;

@@ -68,6 +68,27 @@ describe("passthrough", () => {
     expect(client.received().equals(responses)).toBe(true);
   });
 
+  it("delivers a response whose head and body arrive a few bytes at a time unchanged, with the head sent once", async () => {
+    const response = 'HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[{},]\r\n0\r\n\r\n';
+    engine = await fakeEngine(
+      enginePath(),
+      simpleAnswers((_h, _b, conn) => {
+        void (async () => {
+          for (let i = 0; i < response.length; i += 3) {
+            conn.socket.write(response.slice(i, i + 3));
+            await new Promise((r) => setTimeout(r, 2));
+          }
+        })();
+        return undefined;
+      }),
+    );
+    relay = await startRelay(dir, enginePath());
+    const client = await rawClient(relay.path);
+    client.socket.write("GET /v1.41/containers/json HTTP/1.1\r\n\r\n");
+    await client.waitFor("0\r\n\r\n");
+    expect(client.text()).toBe(response);
+  });
+
   it("streams each chunk of a response to the client before the response ends (logs -f, events, stats)", async () => {
     let release: (() => void) | undefined;
     engine = await fakeEngine(

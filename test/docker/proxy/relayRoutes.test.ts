@@ -87,6 +87,22 @@ describe("in-process routes", () => {
     await client.waitFor('"done":true}\r\n0\r\n\r\n');
   });
 
+  it("delivers a handler's answer written in pieces of its head once, and keeps the connection", async () => {
+    engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("engine")));
+    await relayWith("GET", "/raw", async (req) => {
+      for (const piece of ["HTTP/1.1 200 OK\r\nContent-", "Length: 2\r\n", "\r\n", "ok"]) {
+        req.socket.write(piece);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    const client = await rawClient(relay!.path);
+    client.socket.write("GET /raw HTTP/1.1\r\n\r\n");
+    await client.waitFor("\r\n\r\nok");
+    expect(client.text()).toBe("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    client.socket.write("GET /next HTTP/1.1\r\n\r\n");
+    await client.waitFor("engine");
+  });
+
   it("gives the handler a chunked request body decoded", async () => {
     let body = "";
     await relayWith("POST", "/build", async (req, res) => {

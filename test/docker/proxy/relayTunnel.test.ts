@@ -119,6 +119,24 @@ describe("tunnels", () => {
     await until(() => relay!.relay.connectionCount === 0 && engine!.open() === 0, "both connections to close");
   });
 
+  it("passes a 101 head written in pieces (as dockerd writes it) once, then the stream", async () => {
+    engine = await fakeEngine(enginePath(), (c) => {
+      c.socket.once("data", () => {
+        void (async () => {
+          for (const piece of ["HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n", "Api-Version: 1.41\r\nServer: Docker/20.10.24 (linux)\r\n", "\r\n", "out\n"]) {
+            c.socket.write(piece);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        })();
+      });
+    });
+    relay = await startRelay(dir, enginePath());
+    const client = await rawClient(relay.path);
+    client.socket.write(attach);
+    await client.waitFor("out\n");
+    expect(client.text()).toBe("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24 (linux)\r\n\r\nout\n");
+  });
+
   it("sends bytes the client wrote before the 101 arrived to the engine after the head, unchanged", async () => {
     let conn: EngineConnection | undefined;
     engine = await fakeEngine(enginePath(), (c) => {

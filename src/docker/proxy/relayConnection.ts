@@ -222,6 +222,8 @@ export class RelayConnection {
       return;
     }
     this.pumping = true;
+    const corked = this.upstream?.socket;
+    corked?.cork(); // a request head and the body bytes after it leave in one write
     try {
       do {
         this.pumpAgain = false;
@@ -229,6 +231,7 @@ export class RelayConnection {
       } while (this.pumpAgain && this.mode === "http");
     } finally {
       this.pumping = false;
+      corked?.uncork();
     }
     this.updateClientReading();
   }
@@ -570,6 +573,16 @@ export class RelayConnection {
     if (up !== this.upstream) return;
     if (this.mode === "tunnel") return this.clientWrite(chunk);
     if (this.mode !== "http") return;
+    // a head and the body bytes after it leave in one write
+    this.client.cork();
+    try {
+      this.relayResponseBytes(up, chunk);
+    } finally {
+      this.client.uncork();
+    }
+  }
+
+  private relayResponseBytes(up: UpstreamLink, chunk: Buffer): void {
     const ex = this.exchange;
     if (!ex || ex.local || ex.responseDone) {
       this.ctx.report(new RelayProtocolError(`the engine at ${this.ctx.upstreamUrl} sent ${chunk.length} bytes that answer no request`));

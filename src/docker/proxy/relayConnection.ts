@@ -71,8 +71,6 @@ interface Exchange {
   reused: boolean;
   retried: boolean;
   closeAfter: boolean;
-  /** The engine is gone after answering early: the rest of the request body is dropped. */
-  discardBody: boolean;
 }
 
 /** Methods a request may be sent again for when a reused engine connection closed before answering it. */
@@ -114,6 +112,7 @@ export class RelayConnection {
     client.on("drain", () => this.guard(() => this.onClientDrain()));
     client.on("error", () => undefined); // "close" follows
     client.on("close", () => this.onClientClose());
+    client.setNoDelay(true); // TCP clients: no Nagle delay on heads and small frames (no effect on UNIX sockets)
     this.armTimer("head", ctx.headersTimeoutMs);
   }
 
@@ -374,7 +373,6 @@ export class RelayConnection {
       reused: false,
       retried: false,
       closeAfter: !head.keepAlive,
-      discardBody: false,
     };
     this.exchange = ex;
     this.responses.reset(head.method);
@@ -394,7 +392,7 @@ export class RelayConnection {
     if (body.length === 0) return;
     if (ex.local) {
       if (!ex.local.pushRequest(body)) this.localBlocked = true;
-    } else if (!ex.discardBody) this.writeUpstream(body);
+    } else this.writeUpstream(body);
   }
 
   private requestComplete(): void {
@@ -412,7 +410,7 @@ export class RelayConnection {
       if (!head?.keepAlive) this.dropUpstream();
     }
     if (ex.requestDone) this.finishExchange();
-    else if (!ex.local && !this.upstream) ex.discardBody = true;
+    else if (!ex.local && !this.upstream) this.closeGracefully(); // answered early and gone: the rest of the body has nowhere to go
   }
 
   private finishExchange(): void {
@@ -587,7 +585,7 @@ export class RelayConnection {
     if (!ex || ex.local || ex.responseDone) {
       this.ctx.report(new RelayProtocolError(`the engine at ${this.ctx.upstreamUrl} sent ${chunk.length} bytes that answer no request`));
       this.dropUpstream();
-      if (ex && !ex.local && !ex.requestDone) ex.discardBody = true;
+      if (ex && !ex.local && !ex.requestDone) this.closeGracefully(); // the early answer was delivered; the body cannot follow
       return;
     }
     ex.upstreamAnswered = true;
@@ -661,7 +659,7 @@ export class RelayConnection {
     const ex = this.exchange;
     if (!ex || ex.local) return; // idle: the next request dials again
     if (ex.responseDone) {
-      if (!ex.requestDone) ex.discardBody = true;
+      if (!ex.requestDone) this.closeGracefully(); // answered early, then gone: the rest of the body has nowhere to go
       return;
     }
     if (ex.responseStarted) return this.destroy(); // cut off in the middle of the response

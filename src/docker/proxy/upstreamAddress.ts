@@ -52,7 +52,9 @@ export function dialUpstream(address: UpstreamAddress): Socket {
       ...(key !== undefined && { key }),
       ...(isIP(address.host) === 0 && { servername: address.host }),
     };
-    return tlsConnect(options);
+    const secure = tlsConnect(options);
+    secure.setNoDelay(true);
+    return secure;
   }
   const socket = netConnect({ host: address.host, port: address.port, allowHalfOpen: true });
   socket.setNoDelay(true);

@@ -269,6 +269,49 @@ describe("passthrough", () => {
     expect(client.text()).toBe(ok("late"));
   });
 
+  it("closes the client connection after a request that says Connection: close, and after an HTTP/1.0 request", async () => {
+    engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("answer")));
+    relay = await startRelay(dir, enginePath());
+    for (const request of ["GET /x HTTP/1.1\r\nConnection: close\r\n\r\n", "GET /x HTTP/1.0\r\n\r\n"]) {
+      const client = await rawClient(relay.path);
+      client.socket.write(request);
+      await client.waitEnd();
+      expect(client.text()).toBe(ok("answer"));
+    }
+  });
+
+  it("closes at once when the engine answers early with Connection: close, without waiting for the rest of the body", async () => {
+    engine = await fakeEngine(enginePath(), (conn) => {
+      conn.socket.once("data", () => conn.socket.end("HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));
+    });
+    relay = await startRelay(dir, enginePath());
+    const client = await rawClient(relay.path);
+    client.socket.write("POST /images/load HTTP/1.1\r\nContent-Length: 100000000\r\n\r\nfirst-part");
+    await client.waitEnd(1_000);
+    expect(client.text()).toBe("HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+
+  it("drops an engine connection that sends bytes answering no request, reports it, and dials a new one for the next request", async () => {
+    const reported: Error[] = [];
+    engine = await fakeEngine(
+      enginePath(),
+      simpleAnswers((_h, _b, conn) => {
+        setTimeout(() => conn.socket.write("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n"), 20);
+        return ok("fine");
+      }),
+    );
+    relay = await startRelay(dir, enginePath(), { onError: (e) => reported.push(e) });
+    const client = await rawClient(relay.path);
+    client.socket.write("GET /a HTTP/1.1\r\n\r\n");
+    await client.waitFor("fine");
+    await until(() => reported.length === 1, "the report");
+    expect(reported[0]!.message).toBe(`the engine at unix://${enginePath()} sent 51 bytes that answer no request`);
+    client.socket.write("GET /b HTTP/1.1\r\n\r\n");
+    await until(() => client.text().split("fine").length === 3, "the second answer");
+    expect(client.text()).not.toContain("408");
+    expect(engine.connections).toHaveLength(2);
+  });
+
   it("closes the client connection after a response that says Connection: close", async () => {
     engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("bye", "Connection: close\r\n")));
     relay = await startRelay(dir, enginePath());
@@ -276,6 +319,31 @@ describe("passthrough", () => {
     client.socket.write("GET /x HTTP/1.1\r\n\r\n");
     await client.waitEnd();
     expect(client.text()).toBe(ok("bye", "Connection: close\r\n"));
+  });
+
+  it("passes requests to an engine on TCP with TLS, verified against the given CA", async () => {
+    const { createServer } = await import("node:https");
+    const { testCert, testKey } = await import("./fixtures/tlsFixture.js");
+    const server = createServer({ cert: testCert, key: testKey }, (req, res) => res.end(`tls ${req.url}`));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      relay = await startRelay(dir, "", { upstream: { kind: "tcp", host: "127.0.0.1", port, tls: { ca: testCert } } });
+      const client = await rawClient(relay.path);
+      client.socket.write("GET /v1.41/version HTTP/1.1\r\nHost: x\r\n\r\n");
+      await client.waitFor("tls /v1.41/version");
+      // without the CA the engine's certificate is refused, and the client hears why
+      await relay.close({ graceMs: 100 });
+      relay = await startRelay(dir, "", { upstream: { kind: "tcp", host: "127.0.0.1", port, tls: {} } });
+      const untrusting = await rawClient(relay.path);
+      untrusting.socket.write("GET /v1.41/version HTTP/1.1\r\n\r\n");
+      await untrusting.waitFor("}\n");
+      expect(untrusting.text()).toContain(`502 Bad Gateway`);
+      expect(untrusting.text()).toContain(`cannot reach the engine at tcp://127.0.0.1:${port}: self-signed certificate`);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it("passes requests to an engine on TCP too", async () => {

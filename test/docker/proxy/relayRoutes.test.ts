@@ -307,6 +307,22 @@ describe("UpstreamClient", () => {
     expect(engine.connections).toHaveLength(1);
   });
 
+  it("talks to an engine on TCP with TLS", async () => {
+    const { createServer } = await import("node:https");
+    const { testCert, testKey } = await import("./fixtures/tlsFixture.js");
+    const server = createServer({ cert: testCert, key: testKey }, (req, res) => res.end(JSON.stringify({ url: req.url })));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      upstream = new UpstreamClient({ kind: "tcp", host: "127.0.0.1", port, tls: { ca: testCert } });
+      expect((await upstream.request("GET", "/v1.41/info")).json()).toEqual({ url: "/v1.41/info" });
+    } finally {
+      upstream?.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it("refuses an answer larger than maxResponseBytes", async () => {
     engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("x".repeat(1000))));
     upstream = new UpstreamClient({ kind: "unix", path: enginePath() });

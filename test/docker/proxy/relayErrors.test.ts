@@ -98,6 +98,22 @@ describe("stalled heads", () => {
     expect(jsonBody(client.text())).toEqual({ message: "no complete request head within 200 ms" });
   });
 
+  it("times out a stalled head on a kept-alive connection too, counted from its first byte", async () => {
+    engine = await fakeEngine(enginePath(), echoPath);
+    relay = await startRelay(dir, enginePath(), { headersTimeoutMs: 200 });
+    const client = await rawClient(relay.path);
+    client.socket.write("GET /one HTTP/1.1\r\n\r\n");
+    await client.waitFor("/one");
+    await new Promise((r) => setTimeout(r, 300)); // idle longer than the head limit: no limit while idle
+    expect(client.ended).toBe(false);
+    const started = Date.now();
+    client.socket.write("GET /two HTTP/1.1\r\n");
+    await client.waitEnd(2_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(client.text().startsWith(ok("/one"))).toBe(true);
+    expect(client.text().slice(ok("/one").length)).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+  });
+
   it("counts a slow head from its first byte, not from its last (slowloris)", async () => {
     engine = await fakeEngine(enginePath(), echoPath);
     relay = await startRelay(dir, enginePath(), { headersTimeoutMs: 300 });

@@ -100,14 +100,22 @@ function matchesPattern(pattern: Buffer, at: number, data: Buffer): number {
 }
 
 describe("bounded memory", () => {
-  it("streams a 200 MB request body to the engine unchanged with RSS growth under 50 MB", async () => {
+  it("streams a 200 MB request body to a slower engine unchanged with RSS growth under 50 MB", async () => {
     const pattern = randomBytes(MiB);
     const total = 200 * MiB;
     let received = 0;
     let intact = true;
     engine = await fakeEngine(enginePath(), (conn) => {
       let headDone = false;
+      let sinceRest = 0;
       conn.socket.on("data", (d: Buffer) => {
+        // slower than the client: without backpressure the relay would have to hold the difference
+        sinceRest += d.length;
+        if (sinceRest >= 4 * MiB) {
+          sinceRest = 0;
+          conn.socket.pause();
+          setTimeout(() => conn.socket.resume(), 10);
+        }
         let data = d;
         if (!headDone) {
           const end = d.indexOf("\r\n\r\n");
@@ -133,7 +141,7 @@ describe("bounded memory", () => {
     expect(growth, `RSS grew ${growth.toFixed(1)} MiB`).toBeLessThan(50);
   }, 90_000);
 
-  it("streams a 200 MB response body (docker save) to the client unchanged with RSS growth under 50 MB", async () => {
+  it("streams a 200 MB response body (docker save) to a slower client unchanged with RSS growth under 50 MB", async () => {
     const pattern = randomBytes(MiB);
     const total = 200 * MiB;
     engine = await fakeEngine(
@@ -151,8 +159,16 @@ describe("bounded memory", () => {
     let received = -1;
     let head = Buffer.alloc(0);
     let intact = true;
+    let sinceRest = 0;
     const done = new Promise<void>((resolve) => {
       socket.on("data", (d: Buffer) => {
+        // slower than the engine: without backpressure the relay would have to hold the difference
+        sinceRest += d.length;
+        if (sinceRest >= 4 * MiB) {
+          sinceRest = 0;
+          socket.pause();
+          setTimeout(() => socket.resume(), 10);
+        }
         let data = d;
         if (received < 0) {
           head = Buffer.concat([head, d]);

@@ -203,6 +203,28 @@ describe("passthrough", () => {
     expect(engine.connections[0]!.received().toString()).toBe("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
   });
 
+  it("leaves pipelined bytes in the client's socket while a response is pending, instead of reading them all", async () => {
+    let answerFirst: (() => void) | undefined;
+    engine = await fakeEngine(
+      enginePath(),
+      simpleAnswers((head, _body, conn) => {
+        if (head.startsWith("GET /a")) answerFirst = () => conn.socket.write(ok("A"));
+        return head.startsWith("GET /a") ? undefined : ok("B");
+      }),
+    );
+    relay = await startRelay(dir, enginePath());
+    const client = await rawClient(relay.path);
+    client.socket.write("GET /a HTTP/1.1\r\n\r\n");
+    await until(() => answerFirst !== undefined, "the first request");
+    const pipelined = Buffer.alloc(16 * 1024 * 1024, "GET /b HTTP/1.1\r\n\r\n");
+    client.socket.write(pipelined);
+    await new Promise((r) => setTimeout(r, 200));
+    // what the socket buffers hold is far less than 16 MiB: most of it must still wait in the client's own buffer
+    expect(client.socket.writableLength).toBeGreaterThan(8 * 1024 * 1024);
+    answerFirst!();
+    await client.waitFor("\r\n\r\nA");
+  });
+
   it("forwards 100 Continue before the body is sent, then the final response", async () => {
     engine = await fakeEngine(enginePath(), (conn) => {
       conn.socket.on("data", () => {

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -38,6 +38,7 @@ let d: Dockerd;
 let proxy: RelayServer;
 let proxySocket: string;
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
+const sleeperName = `sleeper-${suffix}`;
 const script = findExecutable("script");
 
 /** The two ways to reach dockerd. */
@@ -106,6 +107,9 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the relay i
     proxySocket = join(d.dir, "proxy.sock");
     proxy = createRelayServer({ upstream: { kind: "unix", path: d.socketPath } });
     await proxy.listen(proxySocket);
+    // a running container for exec and cp
+    const sleeper = await docker("direct", ["run", "-d", "--name", sleeperName, "--network", "none", "bb", "sleep", "600"]);
+    if (sleeper.code !== 0) throw new Error(`cannot start the test container: ${sleeper.stderr}`);
   }, 120_000);
 
   afterAll(async () => {
@@ -178,16 +182,13 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the relay i
   });
 
   it("docker exec without -i prints its output and exit status (the CLI half-closes at once)", async () => {
-    const name = `exec-${suffix}`;
-    expect((await docker("direct", ["run", "-d", "--name", name, "--network", "none", "bb", "sleep", "300"])).code).toBe(0);
-    const r = await both(() => ["exec", name, "sh", "-c", "echo out; echo err >&2; exit 7"]);
+    const r = await both(() => ["exec", sleeperName, "sh", "-c", "echo out; echo err >&2; exit 7"]);
     expect(seen(r.proxy)).toEqual(seen(r.direct));
     expect(seen(r.proxy)).toEqual({ code: 7, stdout: "out\n", stderr: "err\n" });
   });
 
   it("docker exec -i passes stdin and its end to the process", async () => {
-    const name = `exec-${suffix}`;
-    const r = await both(() => ["exec", "-i", name, "sh", "-c", "wc -c; echo done"], { input: "abcdef\n" });
+    const r = await both(() => ["exec", "-i", sleeperName, "sh", "-c", "wc -c; echo done"], { input: "abcdef\n" });
     expect(seen(r.proxy)).toEqual(seen(r.direct));
     expect(r.proxy.stdout.toString()).toBe("7\ndone\n");
   });
@@ -231,6 +232,26 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the relay i
     }
     expect(texts[1]!.replace(/\r\n\r\n[\s\S]*$/, "")).toBe(texts[0]!.replace(/\r\n\r\n[\s\S]*$/, ""));
   });
+
+  it("docker cp copies a file into a container and back out (tar bodies both ways)", async () => {
+    const file = join(d.dir, "cp-source.txt");
+    await writeFile(file, "copied\n");
+    const r = await both((route) => ["cp", file, `${sleeperName}:/tmp/${route}.txt`]);
+    expect(seen(r.proxy)).toEqual(seen(r.direct));
+    const out = await both(() => ["cp", `${sleeperName}:/tmp/proxy.txt`, "-"]);
+    expect(out.proxy.stdout.equals(out.direct.stdout)).toBe(true);
+    expect(out.proxy.stdout.toString()).toContain("copied\n");
+  });
+
+  it("docker build (the legacy builder: a chunked context upload and a streamed JSON answer) builds through the relay", async () => {
+    const context = join(d.dir, "build-context");
+    await mkdir(context, { recursive: true });
+    await writeFile(join(context, "Dockerfile"), 'FROM bb\nRUN echo built > /built\nCMD ["cat", "/built"]\n');
+    const built = await docker("proxy", ["build", "-q", "-t", `built-${suffix}`, context], { timeoutMs: 120_000 });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stdout.toString()).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(seen(await docker("proxy", ["run", "--rm", "--network", "none", `built-${suffix}`]))).toEqual({ code: 0, stdout: "built\n", stderr: "" });
+  }, 120_000);
 
   it("docker logs -f streams each line as the container writes it", async () => {
     const name = `logs-${suffix}`;

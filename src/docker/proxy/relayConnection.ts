@@ -14,7 +14,7 @@ import { createRequestParser, createResponseParser, type Http1Parser } from "./h
 import { InjectedSocket } from "./injectedSocket.js";
 import type { InProcessServer } from "./inProcessServer.js";
 import type { RouteMatch, RouteMatcher, UpstreamAddress } from "./routeTypes.js";
-import { dialUpstream, readyEvent } from "./upstreamAddress.js";
+import { UpstreamLink } from "./upstreamLink.js";
 
 /** The engine broke HTTP (a malformed response, bytes that answer no request); reported, never thrown at callers. */
 export class RelayProtocolError extends Error {
@@ -47,16 +47,6 @@ export interface RelayConnectionContext {
 
 type Mode = "http" | "tunnel" | "closing" | "closed";
 type TimerKind = "head" | "idle" | "linger";
-
-interface UpstreamLink {
-  readonly socket: Socket;
-  ready: boolean;
-  served: number;
-  blocked: boolean;
-  ended: boolean;
-  error: Error | undefined;
-  timer: NodeJS.Timeout | undefined;
-}
 
 interface Exchange {
   readonly head: RequestHead;
@@ -302,8 +292,7 @@ export class RelayConnection {
   private onClientEnd(): void {
     this.clientEnded = true;
     if (this.mode === "tunnel") {
-      const up = this.upstream;
-      if (up && !up.socket.writableEnded) up.socket.end();
+      this.upstream?.end();
       return this.checkTunnelDone();
     }
     if (this.mode !== "http") return;
@@ -313,10 +302,7 @@ export class RelayConnection {
     // The client half-closed while waiting for the response: pass it on. dockerd (Go) and node:http both read it as
     // the client going away and cancel the request; whatever answer still comes is delivered, then the connection ends.
     if (ex.local) ex.local.endRequest();
-    else {
-      const up = this.upstream;
-      if (up && !up.socket.writableEnded) up.socket.end();
-    }
+    else this.upstream?.end();
   }
 
   private onClientClose(): void {
@@ -333,11 +319,9 @@ export class RelayConnection {
     const up = this.upstream;
     this.upstream = undefined;
     if (up) {
-      if (up.timer) clearTimeout(up.timer);
-      if (up.ended && up.socket.writableEnded && !up.socket.destroyed) {
-        // a tunnel that ended both ways: let the last bytes for the engine flush
-        setTimeout(() => up.socket.destroy(), this.ctx.lingerMs).unref();
-      } else up.socket.destroy();
+      // a tunnel that ended both ways: let the last bytes for the engine flush
+      if (up.ended && !up.writable) up.destroyAfter(this.ctx.lingerMs);
+      else up.destroy();
     }
     this.input = [];
     this.pendingLocalWrite = undefined;
@@ -509,45 +493,29 @@ export class RelayConnection {
   // ---------------------------------------------------------------- upstream
 
   private dial(): UpstreamLink {
-    const socket = dialUpstream(this.ctx.upstream);
-    const up: UpstreamLink = { socket, ready: false, served: 0, blocked: false, ended: false, error: undefined, timer: undefined };
+    const up = new UpstreamLink(this.ctx.upstream, this.ctx.connectTimeoutMs, {
+      data: (link, chunk) => this.guard(() => this.onUpstreamData(link, chunk)),
+      end: (link) => this.guard(() => this.onUpstreamEnd(link)),
+      drain: (link) => this.guard(() => this.onUpstreamDrain(link)),
+      close: (link) => this.guard(() => this.onUpstreamClose(link)),
+    });
     this.upstream = up;
-    socket.once(readyEvent(this.ctx.upstream), () => {
-      up.ready = true;
-      if (up.timer) clearTimeout(up.timer);
-      up.timer = undefined;
-    });
-    if (this.ctx.connectTimeoutMs > 0) {
-      up.timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.ctx.connectTimeoutMs} ms`)), this.ctx.connectTimeoutMs);
-    }
-    socket.on("data", (chunk: Buffer) => this.guard(() => this.onUpstreamData(up, chunk)));
-    socket.on("end", () => this.guard(() => this.onUpstreamEnd(up)));
-    socket.on("drain", () => this.guard(() => this.onUpstreamDrain(up)));
-    socket.on("error", (error) => {
-      up.error ??= error;
-    });
-    socket.on("close", () => this.guard(() => this.onUpstreamClose(up)));
-    if (this.clientBlocked) socket.pause();
+    if (this.clientBlocked) up.socket.pause();
     return up;
   }
 
   private dropUpstream(): void {
     const up = this.upstream;
-    if (!up) return;
     this.upstream = undefined;
-    if (up.timer) clearTimeout(up.timer);
-    up.socket.destroy();
+    up?.destroy();
   }
 
   private writeUpstream(data: Buffer): void {
-    const up = this.upstream;
-    if (!up || up.socket.destroyed || up.socket.writableEnded) return;
-    if (!up.socket.write(data)) up.blocked = true;
+    this.upstream?.write(data);
   }
 
   private onUpstreamDrain(up: UpstreamLink): void {
     if (up !== this.upstream) return;
-    up.blocked = false;
     if (this.mode === "tunnel") this.updateClientReading();
     else if (this.mode === "http") this.pump();
   }
@@ -633,7 +601,6 @@ export class RelayConnection {
 
   private onUpstreamEnd(up: UpstreamLink): void {
     if (up !== this.upstream) return;
-    up.ended = true;
     if (this.mode === "tunnel") {
       this.upstreamEndedInTunnel = true;
       if (!this.client.writableEnded) this.client.end();
@@ -643,8 +610,6 @@ export class RelayConnection {
   }
 
   private onUpstreamClose(up: UpstreamLink): void {
-    if (up.timer) clearTimeout(up.timer);
-    up.timer = undefined;
     if (up !== this.upstream) return;
     if (this.mode === "tunnel") {
       if (!up.ended) this.destroy(); // reset in the middle of the tunnel
@@ -692,18 +657,15 @@ export class RelayConnection {
     const pending = this.input;
     this.input = [];
     for (const data of pending) this.writeUpstream(data);
-    const up = this.upstream;
-    if (this.clientEnded && up && !up.socket.writableEnded) up.socket.end();
+    if (this.clientEnded) this.upstream?.end();
     this.updateClientReading();
   }
 
   private toUpstreamRaw(chunk: Buffer): void {
     const up = this.upstream;
-    if (!up || up.socket.destroyed || up.socket.writableEnded) return;
-    if (!up.socket.write(chunk)) {
-      up.blocked = true;
-      this.client.pause();
-    }
+    if (!up) return;
+    up.write(chunk);
+    if (up.blocked) this.client.pause();
   }
 
   private checkTunnelDone(): void {

@@ -13,7 +13,10 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import type { IncomingMessage } from "node:http";
 import { createRelayServer, type RelayServer } from "../../../src/docker/proxy/relay.js";
+import { compileRoutes } from "../../../src/docker/proxy/routeMatcher.js";
+import { UpstreamClient } from "../../../src/docker/proxy/upstreamClient.js";
 import { findExecutable, requireAllTools, describeWithTools } from "../../support/tools.js";
 import { findOnPath, startDockerd, type Dockerd } from "../dockerd.js";
 import { until } from "./harness.js";
@@ -304,6 +307,61 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the relay i
     expect((await docker("direct", ["image", "inspect", "--format", "{{.Id}}", image])).stdout.toString().trim()).toBe(id);
     await docker("direct", ["rmi", image]);
   }, 240_000);
+
+  it("in-process create and start routes serve the docker CLI: the handler's changed body reaches dockerd, the rest passes through", async () => {
+    const engine = new UpstreamClient({ kind: "unix", path: d.socketPath });
+    const started: string[] = [];
+    const readJson = async (req: IncomingMessage): Promise<{ Env?: string[] | null }> => {
+      const parts: Buffer[] = [];
+      for await (const part of req) parts.push(part as Buffer);
+      return JSON.parse(Buffer.concat(parts).toString("utf8")) as { Env?: string[] | null };
+    };
+    const routed = createRelayServer({
+      upstream: { kind: "unix", path: d.socketPath },
+      routes: compileRoutes([
+        {
+          method: "POST",
+          path: "/containers/create",
+          async handler(req, res) {
+            const config = await readJson(req);
+            config.Env = [...(config.Env ?? []), "HOOKED=yes"];
+            await engine.forward(req, res, { body: JSON.stringify(config) });
+          },
+        },
+        {
+          method: "POST",
+          path: "/containers/{id}/start",
+          async handler(req, res, params) {
+            const info = await engine.request("GET", `/containers/${encodeURIComponent(params.id!)}/json`);
+            started.push(`${params.id!.length === 64 ? "<id>" : params.id!} ${info.status}`);
+            await engine.forward(req, res);
+          },
+        },
+      ]),
+    });
+    const socket = join(d.dir, "routed.sock");
+    await routed.listen(socket);
+    try {
+      const cli = (args: readonly string[], input?: string): Promise<CliResult> =>
+        new Promise((resolve) => {
+          const child = spawn(findOnPath("docker")!, [...args], { env: { ...env("proxy"), DOCKER_HOST: `unix://${socket}` } });
+          const out: Buffer[] = [];
+          let err = "";
+          child.stdout.on("data", (c: Buffer) => out.push(c));
+          child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+          child.stdin.end(input ?? "");
+          child.once("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+        });
+      expect(seen(await cli(["run", "-i", "--rm", "--network", "none", "bb", "sh", "-c", "cat; echo $HOOKED"], "in\n"))).toEqual({ code: 0, stdout: "in\nyes\n", stderr: "" });
+      const missing = await cli(["start", `missing-${suffix}`]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain(`No such container: missing-${suffix}`);
+      expect(started).toEqual(["<id> 200", `missing-${suffix} 404`]);
+    } finally {
+      await routed.close({ graceMs: 1_000 });
+      engine.close();
+    }
+  });
 
   it("docker run -it on a pseudo-terminal prints tty and exits 3", async (ctx) => {
     if (!script) {

@@ -30,13 +30,19 @@ export function errorMessage(error: unknown): string {
   return typeof error === "string" ? error : String(error);
 }
 
-/** Answers `res` with `error` as Docker does; when the head is already out, the response is cut off instead. */
+/** Answers `res` with `error` as Docker does; when a head was already written, the response is cut off instead. */
 export function sendErrorResponse(res: ServerResponse, error: unknown): void {
-  if (res.headersSent || res.destroyed) {
-    res.destroy(error instanceof Error ? error : new Error(errorMessage(error)));
+  const cause = error instanceof Error ? error : new Error(errorMessage(error));
+  if (res.headersSent || res.destroyed || res.writableEnded) {
+    res.destroy(cause);
     return;
   }
   const body = `${JSON.stringify({ message: errorMessage(error) })}\n`;
-  res.writeHead(errorStatus(error), { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  try {
+    res.writeHead(errorStatus(error), { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  } catch {
+    res.destroy(cause); // writeHead was called already: its head cannot be replaced
+    return;
+  }
   res.end(body);
 }

@@ -66,8 +66,11 @@ export class InProcessServer {
       return;
     }
     const fail = (cause: unknown): void => {
-      this.onHandlerError?.(new RouteHandlerError(`${match.route.method} ${match.route.path}`, cause));
-      sendErrorResponse(res, cause);
+      try {
+        this.onHandlerError?.(new RouteHandlerError(`${match.route.method} ${match.route.path}`, cause));
+      } finally {
+        sendErrorResponse(res, cause);
+      }
     };
     try {
       const result = match.route.handler(req, res, { ...match.params });

@@ -153,6 +153,19 @@ describe("in-process routes", () => {
     expect(statuses).toEqual(['409 {"message":"conflict"}', '404 {"message":"no such container"}', '500 {"message":"odd"}', '500 {"message":"a string"}']);
   });
 
+  it("answers 500 with the handler's message when it fails between writeHead and its first write", async () => {
+    await relayWith("GET", "/x", async (_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      await new Promise((r) => setTimeout(r, 5));
+      throw new Error("failed after writeHead");
+    });
+    const client = await rawClient(relay!.path);
+    client.socket.write("GET /x HTTP/1.1\r\n\r\n");
+    await client.waitEnd();
+    expect(client.text()).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(jsonBody(client.text())).toEqual({ message: "the route handler closed its response before it was complete: failed after writeHead" });
+  });
+
   it("cuts the client connection off when a handler fails after its answer started", async () => {
     await relayWith("GET", "/x", (_req, res) => {
       res.writeHead(200, { "Content-Length": "10" });

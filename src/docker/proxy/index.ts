@@ -8,7 +8,7 @@ export { createRelayServer, Relay } from "./relay.js";
 export type { RelayCloseOptions, RelayOptions, RelayServer, RelayServerOptions } from "./relay.js";
 export { RelayProtocolError } from "./relayConnection.js";
 export { RouteHandlerError } from "./inProcessServer.js";
-export { UpstreamClient, UpstreamResponseTooLargeError, UpstreamUnavailableError } from "./upstreamClient.js";
+export { RequestBodyConsumedError, UpstreamClient, UpstreamResponseTooLargeError, UpstreamUnavailableError } from "./upstreamClient.js";
 export type { ForwardOptions, UpstreamClientOptions, UpstreamRequestOptions, UpstreamResponse } from "./upstreamClient.js";
 export { dialUpstream, formatUpstreamAddress, parseUpstreamAddress, UpstreamAddressError } from "./upstreamAddress.js";
 export type { UpstreamTls } from "./upstreamAddress.js";

@@ -23,6 +23,13 @@ export class UpstreamUnavailableError extends Error {
   }
 }
 
+/** forward() was asked to stream a request body that the handler already read (pass it as `options.body`). */
+export class RequestBodyConsumedError extends Error {
+  override name = "RequestBodyConsumedError";
+  /** The status a proxy answers with. */
+  readonly status = 500;
+}
+
 /** The engine's answer was larger than the caller allows. */
 export class UpstreamResponseTooLargeError extends Error {
   override name = "UpstreamResponseTooLargeError";
@@ -60,7 +67,7 @@ export interface UpstreamRequestOptions {
 
 /** Options of UpstreamClient.forward. */
 export interface ForwardOptions {
-  /** A replacement body (sent with a correct Content-Length); without it the request's own body streams on. */
+  /** A replacement body (sent with a correct Content-Length); without it the request's own body, unread, streams on. */
   readonly body?: Buffer | Uint8Array | string;
   /** A replacement path and query; default `req.url` (the version prefix included). */
   readonly path?: string;
@@ -208,6 +215,12 @@ export class UpstreamClient {
       headers.push(["Transfer-Encoding", "chunked"]);
     }
     const method = req.method ?? "GET";
+    const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+    if (!replaced && hasBody && req.readableDidRead) {
+      return Promise.reject(
+        new RequestBodyConsumedError(`the handler read the body of ${method} ${req.url ?? ""}; pass the body to forward() as options.body`),
+      );
+    }
     return new Promise<void>((resolve, reject) => {
       const up = this.open(method, options.path ?? req.url ?? "/", headers);
       let answered = false;

@@ -260,6 +260,21 @@ describe("UpstreamClient", () => {
     expect(sent).toMatch(/hello[\s\S]*world/);
   });
 
+  it("refuses to forward a body the handler already read instead of sending a short one, with a 500 saying so", async () => {
+    engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("never")));
+    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
+    await relayWith("POST", "/containers/create", async (req, res) => {
+      await readBody(req);
+      await upstream!.forward(req, res);
+    });
+    const client = await rawClient(relay!.path);
+    client.socket.write("POST /containers/create HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+    await client.waitFor("}\n");
+    expect(client.text()).toMatch(/^HTTP\/1\.1 500 /);
+    expect(jsonBody(client.text())).toEqual({ message: "the handler read the body of POST /containers/create; pass the body to forward() as options.body" });
+    expect(engine.connections).toHaveLength(0);
+  });
+
   it("aborts the engine request when the client goes away in the middle of a forwarded stream", async () => {
     let conn: EngineConnection | undefined;
     engine = await fakeEngine(

@@ -42,7 +42,7 @@ export interface EngineConnection {
  */
 export async function engineConnectionDestroyed(conn: EngineConnection, ms = 2_000): Promise<void> {
   await until(() => conn.ended, "the relay to end the engine connection", ms);
-  conn.socket.write("probe");
+  if (!conn.closed) conn.socket.write("probe");
   await until(() => conn.closed, "the probe to fail (the relay destroyed the engine connection)", ms);
 }
 
@@ -82,6 +82,7 @@ export async function fakeEngine(path: string, onConnection: (conn: EngineConnec
     socket.on("error", () => undefined);
     socket.on("close", () => {
       conn.closed = true;
+      conn.ended = true; // a write that failed (EPIPE) closes the socket without an "end" first
     });
     connections.push(conn);
     onConnection(conn);

@@ -1,0 +1,48 @@
+/** Docker-style JSON error responses (`{"message": "..."}`), as raw bytes for the relay and through a ServerResponse. */
+import { STATUS_CODES, type ServerResponse } from "node:http";
+
+/** The raw bytes of an HTTP/1.1 error response with a Docker-style JSON body; `close` adds `Connection: close`. */
+export function errorResponseBytes(status: number, message: string, options: { close?: boolean } = {}): Buffer {
+  const body = `${JSON.stringify({ message })}\n`;
+  const head =
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
+    "Content-Type: application/json\r\n" +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    (options.close ? "Connection: close\r\n" : "") +
+    "\r\n";
+  return Buffer.from(head + body, "utf8");
+}
+
+/** The HTTP status an error asks for: its `status` or `statusCode` when that is a number from 400 to 599, else 500. */
+export function errorStatus(error: unknown): number {
+  if (typeof error === "object" && error !== null) {
+    for (const key of ["status", "statusCode"] as const) {
+      const value = (error as Record<string, unknown>)[key];
+      if (typeof value === "number" && Number.isInteger(value) && value >= 400 && value <= 599) return value;
+    }
+  }
+  return 500;
+}
+
+/** The message of an error, or its text when it is not an Error. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === "string" ? error : String(error);
+}
+
+/** Answers `res` with `error` as Docker does; when a head was already written, the response is cut off instead. */
+export function sendErrorResponse(res: ServerResponse, error: unknown): void {
+  const cause = error instanceof Error ? error : new Error(errorMessage(error));
+  if (res.headersSent || res.destroyed || res.writableEnded) {
+    res.destroy(cause);
+    return;
+  }
+  const body = `${JSON.stringify({ message: errorMessage(error) })}\n`;
+  try {
+    res.writeHead(errorStatus(error), { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  } catch {
+    res.destroy(cause); // writeHead was called already: its head cannot be replaced
+    return;
+  }
+  res.end(body);
+}

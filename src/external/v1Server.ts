@@ -3,8 +3,8 @@
  * `/Plugin.Activate` answered from the implements list, errors as `{"Err": ...}`. It knows nothing about hook
  * plugins, so other Docker plugin kinds (authorization, volume drivers) can be served with it too.
  */
-import { socketAccepts } from "./socketAccepts.js";
-import { chmod, lstat, rm } from "node:fs/promises";
+import { listenOnSocket } from "./unixSocket.js";
+import { rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { defaultMaxMessageBytes, replyMediaType } from "./protocol.js";
@@ -217,35 +217,21 @@ function parseBody(call: string, raw: Buffer): unknown {
   }
 }
 
-async function removeStaleSocket(path: string): Promise<void> {
-  try {
-    const info = await lstat(path);
-    if (!info.isSocket()) throw new Error(`${path} exists and is not a socket; remove it or choose another path`);
-    if (await socketAccepts(path)) throw new Error(`${path}: another process already serves this socket; stop it or choose another path`);
-    await rm(path, { force: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-}
-
 /** Starts a v1 plugin server on a UNIX socket (mode 0600) or a TCP port. */
 export async function listenV1Plugin(options: V1ServerOptions & V1ListenOptions): Promise<V1PluginServer> {
   const server = createServer({ keepAliveTimeout: 60_000 }, createV1RequestListener(options));
   const socketPath = "socket" in options ? options.socket : undefined;
-  if (socketPath !== undefined) await removeStaleSocket(socketPath);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    const done = (): void => {
-      server.off("error", reject);
-      resolve();
-    };
-    if (socketPath !== undefined) server.listen(socketPath, done);
-    else {
+  if (socketPath !== undefined) await listenOnSocket(server, socketPath);
+  else {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
       const tcp = options as { port: number; host?: string };
-      server.listen(tcp.port, tcp.host ?? "127.0.0.1", done);
-    }
-  });
-  if (socketPath !== undefined) await chmod(socketPath, 0o600);
+      server.listen(tcp.port, tcp.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  }
   const tcpAddress = socketPath === undefined ? (server.address() as AddressInfo) : undefined;
   let closing: Promise<void> | undefined;
   return {

@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { libraryVersion } from "../build/libraryInfo.js";
 import { addDockerPluginCommand } from "./commands/dockerPlugin.js";
+import { addDockerProxyCommand } from "./commands/dockerProxy.js";
 import { explainCommand } from "./commands/explain.js";
 import { compileExecutableCommand, serveCommand } from "./commands/external.js";
 import { initCommand } from "./commands/init.js";
@@ -116,6 +117,7 @@ function buildProgram(run: Runner): Command {
     .argument("[hook]", 'one hook point, e.g. "ContainerPlugin.preCreate" or "preCreate"')
     .action((hook: string | undefined, _options, command: Command) => run(command, (ctx) => explainCommand(ctx, hook)));
   addDockerPluginCommand(program, run);
+  addDockerProxyCommand(program, run);
   return program;
 }
 

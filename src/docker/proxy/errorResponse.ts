@@ -1,5 +1,24 @@
-/** Docker-style JSON error responses (`{"message": "..."}`), as raw bytes for the relay and through a ServerResponse. */
+/**
+ * Docker-style JSON error responses (`{"message": "..."}`, which the docker CLI prints after "Error response from
+ * daemon: "), as raw bytes for the relay and through a ServerResponse, with the status that fits each failure: the
+ * client's request (400, 413), a plugin's refusal (403), a plugin's time limit (504), an unhealthy external plugin
+ * (503), the engine out of reach (502).
+ */
 import { STATUS_CODES, type ServerResponse } from "node:http";
+import { PluginHookError, PluginTimeoutError } from "hookplugins";
+
+/** A failure with the HTTP status the proxy answers it with. */
+export class ProxyHttpError extends Error {
+  override name = "ProxyHttpError";
+  /** HTTP status. */
+  readonly status: number;
+
+  /** Creates the error. */
+  constructor(status: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+  }
+}
 
 /** The raw bytes of an HTTP/1.1 error response with a Docker-style JSON body; `close` adds `Connection: close`. */
 export function errorResponseBytes(status: number, message: string, options: { close?: boolean } = {}): Buffer {
@@ -13,8 +32,13 @@ export function errorResponseBytes(status: number, message: string, options: { c
   return Buffer.from(head + body, "utf8");
 }
 
-/** The HTTP status an error asks for: its `status` or `statusCode` when that is a number from 400 to 599, else 500. */
+/**
+ * The HTTP status of an error: 504 for a plugin's time limit, 503 for an external plugin held unhealthy, 403 for any
+ * other plugin failure; else its `status` or `statusCode` when that is a number from 400 to 599; else 500.
+ */
 export function errorStatus(error: unknown): number {
+  if (error instanceof PluginTimeoutError) return 504;
+  if (error instanceof PluginHookError) return (error.cause as { name?: unknown } | undefined)?.name === "PluginUnhealthyError" ? 503 : 403;
   if (typeof error === "object" && error !== null) {
     for (const key of ["status", "statusCode"] as const) {
       const value = (error as Record<string, unknown>)[key];

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
-import { ProxyHttpError } from "./httpErrors.js";
+import { ProxyHttpError } from "./errorResponse.js";
 
 /** The largest body a hook point reads, in bytes. */
 export const maxHookedBodyBytes = 16 * 1024 * 1024;

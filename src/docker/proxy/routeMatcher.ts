@@ -100,7 +100,7 @@ export function splitApiVersion(path: string): { version: string | undefined; pa
 }
 
 /**
- * Compiles `routes` into a RouteMatcher. The first route (in the given order) whose method equals the request's
+ * Compiles `routes` into a RouteMatcher. The first route (in the given order) whose method equals the request's ("*": any)
  * (case-sensitive, as dockerd's router) and whose pattern matches the decoded path, with or without `/vX.Y`, wins.
  * `{name}` matches one segment, `{name*}` one or more (image names hold slashes); parameters come decoded.
  */
@@ -112,7 +112,7 @@ export function compileRoutes(routes: readonly ProxyRoute[]): RouteMatcher {
     if (decoded === undefined) return undefined;
     const { version, path } = splitApiVersion(decoded);
     for (const c of compiled) {
-      if (c.method !== method) continue;
+      if (c.method !== "*" && c.method !== method) continue;
       const m = c.regex.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};

@@ -73,6 +73,13 @@ export interface ForwardOptions {
   readonly path?: string;
   /** Headers to set (replacing any of the same name, case-insensitive), or to remove (`undefined`). */
   readonly headers?: Readonly<Record<string, string | undefined>>;
+  /** Sees each chunk of the engine's answer body as it passes to the client. */
+  readonly onChunk?: (data: Buffer) => void;
+  /**
+   * Runs when the engine's answer is complete, before the client's response ends (which waits for it); bytes it
+   * resolves with are written first (e.g. a last message of a progress stream).
+   */
+  readonly beforeEnd?: (status: number) => Promise<Buffer | undefined>;
 }
 
 /** Options of an UpstreamClient. */
@@ -248,15 +255,34 @@ export class UpstreamClient {
       up.once("response", (answer: IncomingMessage) => {
         answered = true;
         const raw = endToEnd(answer.rawHeaders, new Set()).flat();
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage ?? "", raw);
-        res.flushHeaders();
+        const status = answer.statusCode ?? 502;
+        // an answer without a body is complete for the client with its head: with beforeEnd, the head waits for it
+        const bodiless = status === 204 || status === 304 || method === "HEAD" || answer.headers["content-length"] === "0";
+        const writeHead = (): void => {
+          if (res.headersSent) return;
+          res.writeHead(status, answer.statusMessage ?? "", raw);
+          res.flushHeaders();
+        };
+        if (!(bodiless && options.beforeEnd)) writeHead();
         answer.on("data", (data: Buffer) => {
+          options.onChunk?.(data);
           if (!res.write(data)) {
             answer.pause();
             res.once("drain", () => answer.resume());
           }
         });
-        answer.once("end", () => res.end(() => settle()));
+        answer.once("end", () => {
+          const finish = (last?: Buffer): void => {
+            writeHead();
+            if (last !== undefined && last.length > 0 && !bodiless) res.write(last);
+            res.end(() => settle());
+          };
+          if (!options.beforeEnd) return finish();
+          options.beforeEnd(answer.statusCode ?? 0).then(finish, (error: unknown) => {
+            res.destroy(error as Error);
+            settle(error as Error);
+          });
+        });
         answer.once("error", (error) => {
           res.destroy(error);
           settle(this.failure(error, true));

@@ -1,14 +1,15 @@
 /**
- * Tests of the proxy's routes without its transport: a fake engine on a UNIX socket that records what reaches it,
- * and a plain node:http front that serves matched routes in process (what the relay does for them).
+ * Tests of the proxy's routes: a fake engine on a UNIX socket that records what reaches it, and the relay in front of
+ * it with the proxy's route table (built at the first call, after the test registered its plugins).
  */
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHost, createRegistry, type Host, type PluginRegistry } from "hookplugins";
-import { EngineApi } from "../../../src/docker/proxy/engineApi.js";
+import { createRelayServer, type RelayServer } from "../../../src/docker/proxy/relay.js";
+import { UpstreamClient } from "../../../src/docker/proxy/upstreamClient.js";
 import { builtinRoutes, matcherOf } from "../../../src/docker/proxy/routes/routeTable.js";
 import { RuntimeCheck } from "../../../src/docker/proxy/routes/runtimeCheck.js";
 import type { RouteContext } from "../../../src/docker/proxy/routes/context.js";
@@ -67,26 +68,17 @@ export async function startRouteHarness(options: { timeoutMs?: number; updateRou
   const host = createHost({ registry, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) });
   const logs: string[] = [];
   const handoffDir = join(dir, "handoff");
-  const api = new EngineApi({ kind: "unix", path: engineSocket });
+  const api = new UpstreamClient({ kind: "unix", path: engineSocket });
   const ctx: RouteContext = { host, engine: api, handoffDir, log: (line) => logs.push(line) };
   const runtimes = new RuntimeCheck(api, true);
-  let front: Server | undefined;
+  let front: RelayServer | undefined;
   let started: Promise<void> | undefined;
   // the routes are built at the first call, after the test registered its plugins (as the proxy does before it listens)
   const start = async (): Promise<void> => {
     const { specs, passthrough } = builtinRoutes(ctx, runtimes);
     const final = options.updateRoutes === false ? specs : await host.api.updateHandler(specs);
-    const match = matcherOf(final, passthrough);
-    front = createServer((req, res) => {
-      const found = match(req.method ?? "GET", req.url ?? "/");
-      if (!found) {
-        res.writeHead(599).end("not served in process");
-        return;
-      }
-      void found.route.handler(req, res, found.params);
-    });
-    front.listen(frontSocket);
-    await once(front, "listening");
+    front = createRelayServer({ upstream: { kind: "unix", path: engineSocket }, routes: matcherOf(final, passthrough) });
+    await front.listen(frontSocket);
   };
   return {
     dir,
@@ -112,8 +104,7 @@ export async function startRouteHarness(options: { timeoutMs?: number; updateRou
     },
     async close() {
       await started?.catch(() => undefined);
-      front?.closeAllConnections();
-      front?.close();
+      await front?.close({ graceMs: 100 });
       engine.closeAllConnections();
       engine.close();
       api.close();

@@ -6,10 +6,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuditEntry, ContainerCreateConfig } from "hookplugins";
 import { attributeChanges } from "../../changeReport.js";
-import { answerWith, clientGone, sendOn } from "../forward.js";
 import { jsonObject, readBody } from "../requestBody.js";
 import { logChanges } from "./changeLog.js";
-import type { RouteContext } from "./context.js";
+import { clientGone, type RouteContext } from "./context.js";
 
 /** The handler of `POST /containers/create`. */
 export function containerCreate(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -21,6 +20,6 @@ export function containerCreate(ctx: RouteContext): (req: IncomingMessage, res: 
     const audit: AuditEntry[] = [];
     const final = await ctx.host.container.preCreate(config, { audit, signal });
     logChanges(ctx, req, attributeChanges(original, final, audit));
-    await answerWith(await sendOn(ctx.engine, req, Buffer.from(JSON.stringify(final)), signal), res);
+    await ctx.engine.forward(req, res, { body: JSON.stringify(final) });
   };
 }

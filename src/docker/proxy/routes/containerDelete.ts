@@ -5,17 +5,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ContainerJSON } from "hookplugins";
 import { removeHandoff } from "hookplugins/runtime";
-import { answerWith, clientGone, sendOn } from "../forward.js";
-import { versionPrefix, type RouteContext } from "./context.js";
+import { engineJson, versionPrefix, type RouteContext } from "./context.js";
 
 /** The handler of `DELETE /containers/{id}`. */
 export function containerDelete(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> {
   return async (req, res, params) => {
-    const signal = clientGone(res);
-    const inspected = await ctx.engine.json<ContainerJSON>("GET", `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
-    const answer = await sendOn(ctx.engine, req, Buffer.alloc(0), signal);
-    const status = answer.statusCode ?? 0;
-    if (status >= 200 && status < 300 && typeof inspected.body?.Id === "string") await removeHandoff(ctx.handoffDir, inspected.body.Id);
-    await answerWith(answer, res);
+    const inspected = await engineJson<ContainerJSON>(ctx, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+    const id = inspected.body?.Id;
+    await ctx.engine.forward(req, res, {
+      beforeEnd: async (status) => {
+        if (status >= 200 && status < 300 && typeof id === "string") await removeHandoff(ctx.handoffDir, id);
+        return undefined;
+      },
+    });
   };
 }

@@ -6,10 +6,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ContainerJSON } from "hookplugins";
 import { readHandoff, removeHandoff, writeHandoff } from "hookplugins/runtime";
-import { ProxyHttpError } from "../httpErrors.js";
-import { answerWith, clientGone, sendOn } from "../forward.js";
+import { ProxyHttpError } from "../errorResponse.js";
 import { readBody } from "../requestBody.js";
-import { versionPrefix, type RouteContext } from "./context.js";
+import { clientGone, engineJson, versionPrefix, type RouteContext } from "./context.js";
 import type { RuntimeCheck } from "./runtimeCheck.js";
 
 /** The handler of `POST /containers/{id}/start`. */
@@ -18,42 +17,41 @@ export function containerStart(ctx: RouteContext, runtimes: RuntimeCheck): (req:
     const signal = clientGone(res);
     const body = await readBody(req, "the container start request");
     const prefix = versionPrefix(req);
-    const inspected = await ctx.engine.json<ContainerJSON>("GET", `${prefix}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
-    const container = inspected.body;
-    if (inspected.status !== 200 || container === undefined || typeof container.Id !== "string") {
+    const { body: container } = await engineJson<ContainerJSON>(ctx, `${prefix}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+    if (container === undefined || typeof container.Id !== "string") {
       // the engine's own answer (no such container, ...): the start goes on unchanged and it says so
-      await answerWith(await sendOn(ctx.engine, req, body, signal), res);
+      await ctx.engine.forward(req, res, { body });
       return;
     }
+    const id = container.Id;
     const hooks = await ctx.host.container.preStart(container, { signal });
     if (hooks.length > 0) {
       const runtime = await runtimes.judge((container.HostConfig as { Runtime?: string } | undefined)?.Runtime, prefix);
       if (runtime.runsHooks === false) {
         throw new ProxyHttpError(
           409,
-          `plugins returned ${hooks.length} prestart hook${hooks.length === 1 ? "" : "s"} for container ${container.Id.slice(0, 12)}, but its runtime "${runtime.name}" (${runtime.path}) would not run them; install the hookplugins runtime wrapper (hookplugins runtime install) and run the container with it (--runtime, or the engine's default runtime)`,
+          `plugins returned ${hooks.length} prestart hook${hooks.length === 1 ? "" : "s"} for container ${id.slice(0, 12)}, but its runtime "${runtime.name}" (${runtime.path}) would not run them; install the hookplugins runtime wrapper (hookplugins runtime install) and run the container with it (--runtime, or the engine's default runtime)`,
         );
       }
-      if (runtime.runsHooks === undefined) ctx.log(`hookplugins docker-proxy: cannot tell whether runtime "${runtime.name}" of container ${container.Id.slice(0, 12)} runs prestart hooks; the hand-off is left for the hookplugins runtime wrapper`);
+      if (runtime.runsHooks === undefined) ctx.log(`hookplugins docker-proxy: cannot tell whether runtime "${runtime.name}" of container ${id.slice(0, 12)} runs prestart hooks; the hand-off is left for the hookplugins runtime wrapper`);
     }
-    await writeHandoff(ctx.handoffDir, { version: 1, id: container.Id, createdAt: new Date().toISOString(), source: "docker-proxy", hooks });
-    let answer: IncomingMessage;
-    try {
-      answer = await sendOn(ctx.engine, req, body, signal);
-    } catch (error) {
-      await removeHandoff(ctx.handoffDir, container.Id);
-      throw error;
-    }
+    await writeHandoff(ctx.handoffDir, { version: 1, id, createdAt: new Date().toISOString(), source: "docker-proxy", hooks });
     // Started or not, the runtime has had its chance to take the hand-off: one left behind must not linger for a
     // later start. After a start, one left behind means the runtime was not the wrapper: its hooks did not run.
-    const status = answer.statusCode ?? 0;
-    const left = await readHandoff(ctx.handoffDir, container.Id).catch(() => undefined);
-    if (left) {
-      await removeHandoff(ctx.handoffDir, container.Id);
+    const cleanUp = async (status: number): Promise<undefined> => {
+      const left = await readHandoff(ctx.handoffDir, id).catch(() => undefined);
+      if (!left) return undefined;
+      await removeHandoff(ctx.handoffDir, id);
       if (status >= 200 && status < 300 && hooks.length > 0) {
-        ctx.log(`hookplugins docker-proxy: container ${container.Id.slice(0, 12)} started, but its runtime did not take the plugins' ${hooks.length} prestart hook(s): they did not run; run it with the hookplugins runtime wrapper`);
+        ctx.log(`hookplugins docker-proxy: container ${id.slice(0, 12)} started, but its runtime did not take the plugins' ${hooks.length} prestart hook(s): they did not run; run it with the hookplugins runtime wrapper`);
       }
+      return undefined;
+    };
+    try {
+      await ctx.engine.forward(req, res, { body, beforeEnd: cleanUp });
+    } catch (error) {
+      await removeHandoff(ctx.handoffDir, id);
+      throw error;
     }
-    await answerWith(answer, res);
   };
 }

@@ -5,10 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ContainerJSON } from "hookplugins";
-import { ProxyHttpError } from "../httpErrors.js";
-import { answerHead, clientGone, sendOn } from "../forward.js";
+import { ProxyHttpError } from "../errorResponse.js";
 import { readBody } from "../requestBody.js";
-import { versionPrefix, type RouteContext } from "./context.js";
+import { clientGone, engineJson, versionPrefix, type RouteContext } from "./context.js";
 
 /** The container's root filesystem as the host sees it: the storage driver's merged dir, else its process's root. */
 export function rootfsOf(container: ContainerJSON): string {
@@ -19,27 +18,29 @@ export function rootfsOf(container: ContainerJSON): string {
   return typeof pid === "number" && pid > 0 ? `/proc/${pid}/root` : "";
 }
 
+const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "content-length"]);
+
 /** The handler of `POST /containers/{id}/update`. */
 export function containerUpdate(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> {
   return async (req, res, params) => {
     const signal = clientGone(res);
     const transformed = await ctx.host.container.preUpdate(req, { signal });
     const body = await readBody(transformed, "the container update request (after the preUpdate plugins)");
-    const answer = await sendOn(ctx.engine, req, body, signal);
-    const status = answer.statusCode ?? 0;
-    const reply = await readBody(answer, "the engine's answer to the update");
-    if (status >= 200 && status < 300) {
-      const inspected = await ctx.engine.json<ContainerJSON>("GET", `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
-      const container = inspected.body;
-      if (container === undefined) throw new ProxyHttpError(502, `the engine applied the update, but then could not inspect container ${params["id"]} (status ${inspected.status}); postUpdate did not run`);
+    const contentType = req.headers["content-type"];
+    const answer = await ctx.engine.request(req.method ?? "POST", req.url ?? "/", { body, signal, ...(contentType && { headers: { "Content-Type": contentType } }) });
+    if (answer.status >= 200 && answer.status < 300) {
+      const { body: container, status } = await engineJson<ContainerJSON>(ctx, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+      if (container === undefined) throw new ProxyHttpError(502, `the engine applied the update, but then could not inspect container ${params["id"]} (status ${status}); postUpdate did not run`);
       const env = ((container.Config as { Env?: string[] | null } | undefined)?.Env ?? []).slice();
       try {
         await ctx.host.container.postUpdate(rootfsOf(container), env, { signal });
       } catch (error) {
-        throw Object.assign(new Error(`the engine applied the update, but ${(error as Error).message}`, { cause: error }), { status: 500 });
+        throw new ProxyHttpError(500, `the engine applied the update, but ${(error as Error).message}`, { cause: error });
       }
     }
-    answerHead(answer, res);
-    res.end(reply);
+    const headers: string[] = [];
+    for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) if (!hopByHop.has(answer.rawHeaders[i]!.toLowerCase())) headers.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
+    res.writeHead(answer.status, answer.statusMessage, [...headers, "Content-Length", String(answer.body.length)]);
+    res.end(answer.body);
   };
 }

@@ -1,17 +1,17 @@
 /**
  * What the hook-point routes of the Docker API proxy share: the host whose plugins they run, the engine, where
- * prestart hand-offs go, and where the proxy writes its lines.
+ * prestart hand-offs go, and where the proxy writes its lines; and small helpers they all use.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Host } from "hookplugins";
-import type { EngineApi } from "../engineApi.js";
+import type { UpstreamClient } from "../upstreamClient.js";
 
 /** The routes' shared state. */
 export interface RouteContext {
   /** The host whose plugins run at each hook point. */
   readonly host: Host;
   /** The engine behind the proxy. */
-  readonly engine: EngineApi;
+  readonly engine: UpstreamClient;
   /** Where the prestart hand-offs for the runtime wrapper go. */
   readonly handoffDir: string;
   /** Writes one line to the proxy's log (stderr by default). */
@@ -31,4 +31,24 @@ export function queryOf(req: IncomingMessage): URLSearchParams {
 /** A short name of the request for log lines: "POST /containers/create?name=web". */
 export function describeRequest(req: IncomingMessage): string {
   return `${req.method ?? "GET"} ${req.url ?? "/"}`;
+}
+
+/** A signal aborted when the client's connection closes before its response was finished (the plugins then stop). */
+export function clientGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort(new Error("the client closed the connection"));
+  });
+  return controller.signal;
+}
+
+/** The engine's JSON answer to a GET (undefined body when it is not 200 or not JSON). */
+export async function engineJson<T>(ctx: RouteContext, path: string): Promise<{ status: number; body: T | undefined }> {
+  const answer = await ctx.engine.request("GET", path);
+  if (answer.status !== 200) return { status: answer.status, body: undefined };
+  try {
+    return { status: answer.status, body: answer.json<T>() };
+  } catch {
+    return { status: answer.status, body: undefined };
+  }
 }

@@ -7,8 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ImageInfo } from "hookplugins";
-import { answerHead, clientGone, sendOn } from "../forward.js";
-import { queryOf, versionPrefix, type RouteContext } from "./context.js";
+import { clientGone, engineJson, queryOf, versionPrefix, type RouteContext } from "./context.js";
 import { ProgressTap } from "./progressTap.js";
 
 /** The image a pull names: `fromImage` with `tag` ("latest" when neither names one). */
@@ -28,33 +27,24 @@ function importedImage(query: URLSearchParams, tap: ProgressTap): string | undef
   return tap.lastStatus?.startsWith("sha256:") ? tap.lastStatus : undefined;
 }
 
-function write(res: ServerResponse, chunk: Buffer): Promise<void> | undefined {
-  return res.write(chunk) ? undefined : new Promise((resolve) => res.once("drain", resolve));
-}
-
 /** The handler of `POST /images/create` and `POST /images/load` (`kind` says which). */
 export function imageIngest(ctx: RouteContext, kind: "create" | "load"): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const signal = clientGone(res);
-    const answer = await sendOn(ctx.engine, req, req, signal);
-    answerHead(answer, res);
     const tap = new ProgressTap();
-    for await (const chunk of answer as AsyncIterable<Buffer>) {
-      tap.push(chunk);
-      await write(res, chunk);
-    }
-    tap.end();
-    const status = answer.statusCode ?? 0;
-    if (status >= 200 && status < 300 && tap.error === undefined) {
-      const query = queryOf(req);
-      const images = kind === "load" ? tap.loaded : [query.get("fromSrc") ? importedImage(query, tap) : pulledImage(query)].filter((x): x is string => x !== undefined);
-      const failure = await notify(ctx, req, images, signal).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
-      if (failure !== undefined) {
+    await ctx.engine.forward(req, res, {
+      onChunk: (chunk) => tap.push(chunk),
+      beforeEnd: async (status) => {
+        tap.end();
+        if (status < 200 || status >= 300 || tap.error !== undefined) return undefined;
+        const query = queryOf(req);
+        const images = kind === "load" ? tap.loaded : [query.get("fromSrc") ? importedImage(query, tap) : pulledImage(query)].filter((x): x is string => x !== undefined);
+        const failure = await notify(ctx, req, images, signal).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+        if (failure === undefined) return undefined;
         ctx.log(`hookplugins docker-proxy: ${failure}`);
-        await write(res, Buffer.from(`${JSON.stringify({ errorDetail: { message: failure }, error: failure })}\r\n`));
-      }
-    }
-    res.end();
+        return Buffer.from(`${JSON.stringify({ errorDetail: { message: failure }, error: failure })}\r\n`);
+      },
+    });
   };
 }
 
@@ -62,10 +52,10 @@ export function imageIngest(ctx: RouteContext, kind: "create" | "load"): (req: I
 async function notify(ctx: RouteContext, req: IncomingMessage, images: readonly string[], signal: AbortSignal): Promise<string | undefined> {
   if (images.length === 0) return undefined;
   const prefix = versionPrefix(req);
-  const info = await ctx.engine.json<{ Driver?: string }>("GET", `${prefix}/info`);
+  const info = await engineJson<{ Driver?: string }>(ctx, `${prefix}/info`);
   const snapshotter = info.body?.Driver ?? "";
   for (const name of images) {
-    const inspected = await ctx.engine.json<ImageInfo>("GET", `${prefix}/images/${name.split("/").map(encodeURIComponent).join("/")}/json`);
+    const inspected = await engineJson<ImageInfo>(ctx, `${prefix}/images/${name.split("/").map(encodeURIComponent).join("/")}/json`);
     if (inspected.status !== 200 || inspected.body === undefined) return `the engine reported ${name} as stored, but cannot inspect it (status ${inspected.status}); postPull did not run for it`;
     await ctx.host.image.postPull(snapshotter, inspected.body, { signal });
   }

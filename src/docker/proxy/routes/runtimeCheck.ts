@@ -7,7 +7,7 @@
 import { open } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { runtimeWrapperMarker } from "hookplugins/runtime";
-import type { EngineApi } from "../engineApi.js";
+import type { UpstreamClient } from "../upstreamClient.js";
 
 /** What the proxy knows of a container's runtime. */
 export interface RuntimeVerdict {
@@ -33,7 +33,7 @@ export class RuntimeCheck {
 
   /** Checks runtimes of the engine behind `engine`; `local`: the engine's files are this machine's. */
   constructor(
-    readonly engine: EngineApi,
+    readonly engine: UpstreamClient,
     readonly local: boolean,
   ) {}
 
@@ -51,7 +51,13 @@ export class RuntimeCheck {
   #engineInfo(prefix: string): Promise<EngineInfo | undefined> {
     const now = Date.now();
     if (!this.#info || now - this.#info.at > infoTtlMs) {
-      this.#info = { at: now, value: this.engine.json<EngineInfo>("GET", `${prefix}/info`).then((r) => (r.status === 200 ? r.body : undefined), () => undefined) };
+      this.#info = {
+        at: now,
+        value: this.engine.request("GET", `${prefix}/info`).then(
+          (r) => (r.status === 200 ? r.json<EngineInfo>() : undefined),
+          () => undefined,
+        ),
+      };
     }
     return this.#info.value;
   }

@@ -5,10 +5,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuditEntry, VolumeCreateConfig } from "hookplugins";
 import { attributeChanges } from "../../changeReport.js";
-import { answerWith, clientGone, sendOn } from "../forward.js";
 import { jsonObject, readBody } from "../requestBody.js";
 import { logChanges } from "./changeLog.js";
-import type { RouteContext } from "./context.js";
+import { clientGone, type RouteContext } from "./context.js";
 
 /** The handler of `POST /volumes/create`. */
 export function volumeCreate(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -20,6 +19,6 @@ export function volumeCreate(ctx: RouteContext): (req: IncomingMessage, res: Ser
     const audit: AuditEntry[] = [];
     const final = await ctx.host.volume.preVolumeCreate(config, { audit, signal });
     logChanges(ctx, req, attributeChanges(original, final, audit));
-    await answerWith(await sendOn(ctx.engine, req, Buffer.from(JSON.stringify(final)), signal), res);
+    await ctx.engine.forward(req, res, { body: JSON.stringify(final) });
   };
 }

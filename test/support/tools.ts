@@ -12,10 +12,10 @@ import { delimiter, isAbsolute, join } from "node:path";
 import { describe, it, type TestContext } from "vitest";
 
 /** A tool an end-to-end test can need; "root" is running as uid 0; "cni" is the CNI plugins' `loopback`. */
-export type Tool = "root" | "runc" | "busybox" | "docker" | "dockerd" | "go" | "podman" | "cni" | "docker-registry" | "containerd" | "ctr";
+export type Tool = "root" | "runc" | "busybox" | "docker" | "dockerd" | "go" | "podman" | "cni" | "docker-registry" | "containerd" | "ctr" | "script";
 
 /** Every tool this module knows. */
-export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "dockerd", "go", "podman", "cni", "docker-registry", "containerd", "ctr"];
+export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "dockerd", "go", "podman", "cni", "docker-registry", "containerd", "ctr", "script"];
 
 /** How to get each tool on Debian or Ubuntu. */
 export const installHints: Readonly<Record<Tool, string>> = {
@@ -30,6 +30,7 @@ export const installHints: Readonly<Record<Tool, string>> = {
   "docker-registry": "apt-get install -y docker-registry",
   containerd: "apt-get install -y containerd",
   ctr: "apt-get install -y containerd",
+  script: "apt-get install -y bsdutils",
 };
 
 /** Directories searched after PATH, where Debian packages and manual installs put binaries. */
@@ -59,6 +60,7 @@ const binaries: Readonly<Record<Exclude<Tool, "root">, string>> = {
   "docker-registry": "docker-registry",
   containerd: "containerd",
   ctr: "ctr",
+  script: "script",
 };
 
 /** Environment variables this module reads. */

@@ -69,7 +69,8 @@ export class DockerProxyError extends Error {
 async function socketAccess(upstream: UpstreamAddress): Promise<{ mode: number; gid?: number }> {
   if (upstream.kind !== "unix") return { mode: 0o600 };
   const info = await stat(upstream.path).catch(() => undefined);
-  if (!info || (info.mode & 0o060) === 0) return { mode: 0o600 };
+  // connecting needs write permission: a group that cannot write to the engine's socket gets nothing here either
+  if (!info || (info.mode & 0o020) === 0) return { mode: 0o600 };
   return { mode: 0o660, gid: info.gid };
 }
 

@@ -1,0 +1,131 @@
+/**
+ * `hookplugins docker-proxy` as a process, in front of a fake engine on a socket of its own (no engine needed): the
+ * project's plugins applied to a create, its socket's mode, usage errors, a refusal to share a live socket, clean
+ * shutdown on SIGTERM.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, request, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+const repoRoot = resolve(fileURLToPath(import.meta.url), "../../..");
+const cli = join(repoRoot, "src/cli/main.ts");
+
+interface Proc {
+  child: ChildProcess;
+  output(): string;
+  exit: Promise<number | null>;
+}
+
+const procs: Proc[] = [];
+let dir: string;
+let engine: Server;
+const bodies: string[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hpdpx-"));
+  bodies.length = 0;
+  engine = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      bodies.push(`${req.method} ${req.url} ${body}`);
+      res.writeHead(201, { "Content-Type": "application/json" }).end('{"Id":"abc","Warnings":[]}');
+    });
+  });
+  engine.listen(join(dir, "engine.sock"));
+  await once(engine, "listening");
+});
+
+afterEach(async () => {
+  for (const p of procs.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    await p.exit;
+  }
+  engine.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function start(args: readonly string[]): Proc {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+  const proc = { child, output: () => output, exit: new Promise<number | null>((r) => child.once("exit", (code) => r(code))) };
+  procs.push(proc);
+  return proc;
+}
+
+async function until(proc: Proc, text: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!proc.output().includes(text)) {
+    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(`no "${text}" in:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function project(): Promise<string> {
+  const root = join(dir, "project");
+  await mkdir(root, { recursive: true });
+  await writeFile(join(root, "hookplugins.json"), JSON.stringify({ generated: false, plugins: [join(repoRoot, "hookplugins/envlimits")] }));
+  return root;
+}
+
+function post(socket: string, path: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((done, fail) => {
+    const req = request({ socketPath: socket, method: "POST", path, headers: { "Content-Type": "application/json" } }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString()));
+      res.on("end", () => done({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
+describe("hookplugins docker-proxy", () => {
+  it("serves the project's plugins in front of the engine until SIGTERM, then removes its socket", async () => {
+    const root = await project();
+    const socket = join(dir, "proxy.sock");
+    const proc = start(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(dir, "engine.sock")}`, "--handoff-dir", join(dir, "handoff")]);
+    await until(proc, "Serving the Docker Engine API");
+    expect(proc.output()).toContain(`Serving the Docker Engine API on unix://${socket} for unix://${join(dir, "engine.sock")}, with envlimits (stop with SIGTERM or Ctrl-C).`);
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+    const reply = await post(socket, "/v1.41/containers/create", JSON.stringify({ Image: "bb", Env: ["HOOKPLUGINS_MEMORY=64m"] }));
+    expect(reply.status).toBe(201);
+    expect(bodies[0]).toMatch(/^POST \/v1\.41\/containers\/create .*"Memory":67108864/);
+    expect(proc.output()).toContain("hookplugins docker-proxy: POST /v1.41/containers/create: changed /HostConfig/Memory by envlimits");
+    proc.child.kill("SIGTERM");
+    expect(await proc.exit).toBe(0);
+    expect(proc.output()).toContain(`SIGTERM received: stopped serving unix://${socket}.`);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it("refuses to listen on TCP without TLS and client certificates", async () => {
+    const proc = start(["-C", await project(), "docker-proxy", "--listen", "tcp://127.0.0.1:23750", "--upstream", `unix://${join(dir, "engine.sock")}`]);
+    expect(await proc.exit).toBe(2);
+    expect(proc.output()).toContain("hookplugins: error: listening on TCP needs TLS with client certificates: --tlsverify --tlscacert <ca.pem> --tlscert <cert.pem> --tlskey <key.pem>");
+  });
+
+  it("refuses a socket another process serves, and leaves it alone", async () => {
+    const root = await project();
+    const socket = join(dir, "proxy.sock");
+    const first = start(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(dir, "engine.sock")}`, "--handoff-dir", join(dir, "handoff")]);
+    await until(first, "Serving");
+    const second = start(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(dir, "engine.sock")}`, "--handoff-dir", join(dir, "handoff")]);
+    expect(await second.exit).toBe(1);
+    expect(second.output()).toContain(`${socket}: another process already serves this socket; stop it or choose another path`);
+    expect((await post(socket, "/containers/create", '{"Image":"bb"}')).status).toBe(201);
+  });
+
+  it("names a bad engine address and the forms it takes", async () => {
+    const proc = start(["-C", await project(), "docker-proxy", "--listen", join(dir, "p.sock"), "--upstream", "ftp://nowhere"]);
+    expect(await proc.exit).toBe(2);
+    expect(proc.output()).toMatch(/hookplugins: error: .*ftp:\/\/nowhere/);
+  });
+});

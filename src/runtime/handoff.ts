@@ -14,10 +14,10 @@
  * `hooks` is the plugins' merged list (priority descending, plugin order at equal priority), in the library's
  * `PrestartHook` form: `args` are the arguments after the program (`toOciHooks` adds `path` as `args[0]`).
  */
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { PrestartHook } from "hookplugins";
+import { writeFileAtomic } from "../state/atomicWrite.js";
 
 /** Where the proxy leaves hand-offs and the wrapper looks for them, unless configured otherwise. */
 export const defaultHandoffDir = "/run/hookplugins/prestart";
@@ -72,20 +72,7 @@ async function ensurePrivateDir(dir: string): Promise<void> {
 export async function writeHandoff(dir: string, handoff: PrestartHandoff): Promise<string> {
   const path = handoffPath(dir, handoff.id);
   await ensurePrivateDir(dir);
-  const temp = join(dir, `.${handoff.id}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const file = await open(temp, "wx", 0o600);
-  try {
-    await file.writeFile(`${JSON.stringify(handoff)}\n`);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, `${JSON.stringify(handoff)}\n`, { mode: 0o600 });
   return path;
 }
 

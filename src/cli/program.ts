@@ -8,6 +8,7 @@ import { explainCommand } from "./commands/explain.js";
 import { compileExecutableCommand, serveCommand } from "./commands/external.js";
 import { initCommand } from "./commands/init.js";
 import { moduleCommand } from "./commands/module.js";
+import { addRuntimeCommand } from "./commands/runtime.js";
 import {
   compileCommand,
   inspectCommand,
@@ -116,6 +117,7 @@ function buildProgram(run: Runner): Command {
     .argument("[hook]", 'one hook point, e.g. "ContainerPlugin.preCreate" or "preCreate"')
     .action((hook: string | undefined, _options, command: Command) => run(command, (ctx) => explainCommand(ctx, hook)));
   addDockerPluginCommand(program, run);
+  addRuntimeCommand(program, run);
   return program;
 }
 

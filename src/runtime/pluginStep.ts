@@ -17,17 +17,34 @@ import { addPrestartHooks } from "./specHooks.js";
 import { checkTrustedPath, checkTrustedPlace } from "./trustedPaths.js";
 import type { WrapperConfig } from "./wrapperConfig.js";
 
-/** The plugin step did not finish within the wrapper's limit. */
+/** The plugin step did not finish within the wrapper's limit; `plugin` and `hook` name the plugin call still running, if any. */
 export class PluginStepTimeoutError extends Error {
   override name = "PluginStepTimeoutError";
   /** The limit, in ms. */
   readonly timeoutMs: number;
+  /** The plugin whose call was still running, or undefined when the step was elsewhere. */
+  readonly plugin: string | undefined;
+  /** That call's hook point, e.g. "ContainerPlugin.preStart". */
+  readonly hook: string | undefined;
 
   /** Creates the error for a limit of `timeoutMs`; `doing` says what was still running. */
-  constructor(timeoutMs: number, doing: string) {
-    super(`the plugin step did not finish within ${timeoutMs} ms (still ${doing}); the container was not created. Make the plugin faster, or install the wrapper with a longer --timeout`);
+  constructor(timeoutMs: number, doing: StepProgress) {
+    const where = doing.plugin === undefined ? `the step was still ${doing.now}` : `plugin "${doing.plugin}" did not finish ${doing.hook} in time`;
+    super(`the plugin step did not finish within ${timeoutMs} ms (${where}); the container was not created. Make the plugin faster, or install the wrapper with a longer --timeout`);
     this.timeoutMs = timeoutMs;
+    this.plugin = doing.plugin;
+    this.hook = doing.hook;
   }
+}
+
+/** Where a plugin step is, for the message of a step that ran out of time. */
+export interface StepProgress {
+  /** What it is doing ("reading the bundle", ...). */
+  now: string;
+  /** The plugin whose call is running, if any. */
+  plugin?: string | undefined;
+  /** That call's hook point. */
+  hook?: string | undefined;
 }
 
 /** The command line is not one the wrapper can create a container from. */
@@ -56,7 +73,7 @@ async function checkTrusted(config: WrapperConfig): Promise<void> {
   await checkTrustedPlace("the plugin state file", config.stateFile);
 }
 
-async function step(config: WrapperConfig, invocation: RuntimeInvocation, doing: { now: string }): Promise<void> {
+async function step(config: WrapperConfig, invocation: RuntimeInvocation, doing: StepProgress): Promise<void> {
   doing.now = "checking the wrapper's files";
   await checkTrusted(config);
   const { id } = invocation;
@@ -73,6 +90,10 @@ async function step(config: WrapperConfig, invocation: RuntimeInvocation, doing:
   } else {
     doing.now = "running ContainerPlugin.preStart";
     const host = createHost({ stateFile: config.stateFile, timeoutMs: config.timeoutMs });
+    host.events.on("hookStart", ({ plugin, hook }) => Object.assign(doing, { plugin, hook }));
+    const done = (): void => void Object.assign(doing, { plugin: undefined, hook: undefined });
+    host.events.on("hookEnd", done);
+    host.events.on("hookError", done);
     hooks = await host.container.preStart(containerFromSpec(bundleConfig.spec, id, bundle));
   }
   const { text, added } = addPrestartHooks(bundleConfig.text, hooks);
@@ -90,10 +111,10 @@ async function step(config: WrapperConfig, invocation: RuntimeInvocation, doing:
 export async function runPluginStep(config: WrapperConfig, argv: readonly string[], sinks: RuntimeLogSinks = processLogSinks): Promise<number> {
   const invocation = parseRuntimeArgs(argv);
   if (invocation.command === undefined || !creatingCommands.includes(invocation.command)) return 0;
-  const doing = { now: "starting" };
+  const doing: StepProgress = { now: "starting" };
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PluginStepTimeoutError(config.timeoutMs, doing.now)), config.timeoutMs);
+    timer = setTimeout(() => reject(new PluginStepTimeoutError(config.timeoutMs, doing)), config.timeoutMs);
   });
   try {
     await Promise.race([step(config, invocation, doing), limit]);

@@ -1,5 +1,6 @@
 /**
- * The system tools the end-to-end tests need (root, runc, busybox, the docker CLI, dockerd, go), found once per
+ * The system tools the end-to-end tests need (root, runc, busybox, the docker CLI, dockerd, go, podman, containerd and
+ * its ctr), found once per
  * test file on PATH and in the usual directories, and the way tests skip when one is missing.
  *
  * - `HOOKPLUGINS_TEST_NO=runc,busybox` (or `all`) makes the named tools count as missing, to try the skips.
@@ -11,10 +12,10 @@ import { delimiter, isAbsolute, join } from "node:path";
 import { describe, it, type TestContext } from "vitest";
 
 /** A tool an end-to-end test can need; "root" is running as uid 0. */
-export type Tool = "root" | "runc" | "busybox" | "docker" | "dockerd" | "go";
+export type Tool = "root" | "runc" | "busybox" | "docker" | "dockerd" | "go" | "podman" | "containerd" | "ctr";
 
 /** Every tool this module knows. */
-export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "dockerd", "go"];
+export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "dockerd", "go", "podman", "containerd", "ctr"];
 
 /** How to get each tool on Debian or Ubuntu. */
 export const installHints: Readonly<Record<Tool, string>> = {
@@ -24,6 +25,9 @@ export const installHints: Readonly<Record<Tool, string>> = {
   docker: "apt-get install -y docker.io",
   dockerd: "apt-get install -y docker.io",
   go: "apt-get install -y golang-go",
+  podman: "apt-get install -y podman",
+  containerd: "apt-get install -y containerd",
+  ctr: "apt-get install -y containerd",
 };
 
 /** Directories searched after PATH, where Debian packages and manual installs put binaries. */
@@ -45,6 +49,9 @@ const binaries: Readonly<Record<Exclude<Tool, "root">, string>> = {
   docker: "docker",
   dockerd: "dockerd",
   go: "go",
+  podman: "podman",
+  containerd: "containerd",
+  ctr: "ctr",
 };
 
 /** Environment variables this module reads. */

@@ -87,7 +87,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitGone(pid: number, ms: number): Promise<boolean> {
+/** Waits until process `pid` is gone; false when it is still there after `ms`. */
+export async function waitGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (alive(pid)) {
     if (Date.now() > deadline) return false;
@@ -97,7 +98,7 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 /** Pids of the processes whose command line mentions `text` (the run's unique folder). */
-function processesMentioning(text: string): number[] {
+export function processesMentioning(text: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -111,7 +112,7 @@ function processesMentioning(text: string): number[] {
 }
 
 /** Mount points at or under `dir`, deepest first. */
-function mountsUnder(dir: string): string[] {
+export function mountsUnder(dir: string): string[] {
   const points = readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .map((line) => line.split(" ")[4])

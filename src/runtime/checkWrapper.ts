@@ -23,11 +23,9 @@ export interface RuntimeWrapperReport {
   readonly problems: readonly string[];
 }
 
-const run = promisify(execFile);
-
 async function versionOf(file: string, problems: string[], what: string): Promise<string | undefined> {
   try {
-    const { stdout } = await run(file, ["--version"], { timeout: 10_000, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+    const { stdout } = await promisify(execFile)(file, ["--version"], { timeout: 10_000, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
     return stdout.split("\n")[0]!.trim();
   } catch (error) {
     problems.push(`${what} ${file} does not run (${(error as Error).message.split("\n")[0]}); install the wrapper again with a working one`);

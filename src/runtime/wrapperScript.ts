@@ -59,6 +59,13 @@ export function renderWrapperScript(config: WrapperConfig): string {
     `  ${creatingCommands.join("|")}) ;;`,
     `  *) exec ${q(config.runtime)} "$@" ;;`,
     "esac",
+    ...(config.plugins.length > 0
+      ? []
+      : [
+          "# no plugins compiled in: node runs only for a hand-off of this container (the id is the last argument)",
+          "for id do :; done",
+          `[ -e ${q(config.handoffDir)}/"$id".json ] || exec ${q(config.runtime)} "$@"`,
+        ]),
     `( unset ${clearedNodeVariables.join(" ")}; ${run} ) </dev/null >&2`,
     "s=$?",
     'if [ "$s" -ne 0 ]; then',

@@ -98,7 +98,7 @@ export async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 /** Pids of the processes whose command line mentions `text` (the run's unique folder). */
-export function processesMentioning(text: string): number[] {
+function processesMentioning(text: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -112,7 +112,7 @@ export function processesMentioning(text: string): number[] {
 }
 
 /** Mount points at or under `dir`, deepest first. */
-export function mountsUnder(dir: string): string[] {
+function mountsUnder(dir: string): string[] {
   const points = readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .map((line) => line.split(" ")[4])
@@ -120,6 +120,22 @@ export function mountsUnder(dir: string): string[] {
     .map((p) => p.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))))
     .filter((p) => p === dir || p.startsWith(`${dir}/`));
   return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Removes an engine's temporary folder once the engine has stopped: kills what still mentions it (shims of containers
+ * still running), undoes the mounts under it, and removes it.
+ */
+export async function removeEngineFolder(dir: string): Promise<void> {
+  for (const pid of processesMentioning(dir)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+  for (const point of mountsUnder(dir)) await run("umount", ["-l", point], process.env, 10_000).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
 }
 
 /** The script the README uses to make the local image: busybox's root filesystem through `docker import`. */
@@ -205,16 +221,7 @@ export async function startDockerd(options: { config?: Record<string, unknown> }
           }
         }
         if (containerdPid && !(await waitGone(containerdPid, 5_000))) process.kill(containerdPid, "SIGKILL");
-        // anything else started for this folder (shims of containers still running)
-        for (const pid of processesMentioning(dir)) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // gone
-          }
-        }
-        for (const point of mountsUnder(dir)) await run("umount", ["-l", point], process.env, 10_000).catch(() => undefined);
-        await rm(dir, { recursive: true, force: true });
+        await removeEngineFolder(dir);
         for (const item of createdOutside) {
           if (item.existed) continue;
           if (item.kind === "file") await rm(item.path, { force: true });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithTools, toolPath } from "../support/tools.js";
 import { busyboxRootfs, startContainerd, type Containerd } from "./engines.js";
-import { installWrapper, makeProbeProject, readTrace, removeTempDirs, tempDir, waitFor } from "./helpers.js";
+import { probeWrapper, readTrace, removeTempDirs, waitFor } from "./helpers.js";
 
 const namespace = "hptest";
 let c: Containerd;
@@ -31,10 +31,8 @@ async function removeContainer(id: string): Promise<void> {
 
 describeWithTools(["root", "containerd", "ctr", "runc", "busybox"], "the runtime wrapper under containerd 1.6 (ctr run --runc-binary)", () => {
   beforeAll(async () => {
-    const dir = await tempDir();
-    trace = join(dir, "trace");
-    const project = await makeProbeProject(dir, trace);
-    wrapper = (await installWrapper(project, dir, { runtime: toolPath("runc") })).config.wrapper;
+    let dir: string;
+    ({ dir, trace, wrapper } = await probeWrapper(toolPath("runc")));
     rootfs = await busyboxRootfs(join(dir, "rootfs"));
     c = await startContainerd(namespace);
   }, 60_000);

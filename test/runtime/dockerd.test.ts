@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { handoffPath, writeHandoff } from "hookplugins/runtime";
 import { startDockerd, type Dockerd } from "../docker/dockerd.js";
 import { describeWithTools, toolPath } from "../support/tools.js";
-import { installWrapper, makeProbeProject, probeHookScript, readTrace, removeTempDirs, tempDir, waitFor } from "./helpers.js";
+import { probeHookScript, probeWrapper, readTrace, removeTempDirs, waitFor } from "./helpers.js";
 
 let d: Dockerd;
 let dir: string;
@@ -40,11 +40,7 @@ async function removeContainers(...ids: readonly (string | undefined)[]): Promis
 
 describeWithTools(["root", "dockerd", "docker", "runc", "busybox", "containerd"], "the runtime wrapper under a real dockerd", () => {
   beforeAll(async () => {
-    dir = await tempDir("hprd-");
-    trace = join(dir, "trace");
-    handoffs = join(dir, "handoffs");
-    const project = await makeProbeProject(dir, trace);
-    wrapper = (await installWrapper(project, dir, { runtime: toolPath("runc"), handoffDir: handoffs })).config.wrapper;
+    ({ dir, trace, handoffs, wrapper } = await probeWrapper(toolPath("runc")));
     d = await startDockerd({ config: { runtimes: { hp: { path: wrapper } } } });
   }, 120_000);
 

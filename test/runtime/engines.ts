@@ -6,25 +6,12 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile, copyFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mountsUnder, processesMentioning, waitGone } from "../docker/dockerd.js";
+import { removeEngineFolder, waitGone } from "../docker/dockerd.js";
 import { toolPath } from "../support/tools.js";
 import { exec, runFile, waitFor, type RunResult } from "./helpers.js";
-
-/** Kills what still mentions `dir`, undoes mounts under it and removes it. */
-async function cleanUpFolder(dir: string): Promise<void> {
-  for (const pid of processesMentioning(dir)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-  for (const point of mountsUnder(dir)) await runFile("umount", ["-l", point]).catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
-}
 
 /** A root filesystem in `dir`: busybox and its applets in /bin, and the folders runc mounts over. */
 export async function busyboxRootfs(dir: string): Promise<string> {
@@ -80,7 +67,7 @@ export async function startContainerd(namespace: string): Promise<Containerd> {
           child.kill("SIGTERM");
           if (!(await waitGone(child.pid!, 10_000))) child.kill("SIGKILL");
         }
-        await cleanUpFolder(dir);
+        await removeEngineFolder(dir);
       })()),
   };
   try {
@@ -133,7 +120,7 @@ export async function startPodman(): Promise<Podman> {
     stop: () =>
       (stopped ??= (async () => {
         await p.podman(["rm", "--all", "--force", "--time", "0"]).catch(() => undefined);
-        await cleanUpFolder(dir);
+        await removeEngineFolder(dir);
       })()),
   };
   try {

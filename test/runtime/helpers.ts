@@ -51,6 +51,7 @@ export const defaultProbes: readonly ProbeSpec[] = [
 /** Writes a host project in `dir` whose plugins are `probes`, tracing into `trace`; returns the project folder. */
 export async function makeProbeProject(dir: string, trace: string, probes: readonly ProbeSpec[] = defaultProbes): Promise<string> {
   const root = join(dir, "project");
+  await mkdir(root, { recursive: true });
   for (const probe of probes) {
     const folder = join(root, "plugins", probe.name);
     await mkdir(folder, { recursive: true });
@@ -83,6 +84,29 @@ export async function installWrapper(
     handoffDir: join(dir, "handoffs"),
     ...options,
   });
+}
+
+/** A probe setup: its folder, the trace file, the hand-off folder, the project and the installed wrapper. */
+export interface ProbeWrapper {
+  /** The temporary folder holding everything. */
+  readonly dir: string;
+  /** The probes' trace file. */
+  readonly trace: string;
+  /** The wrapper's hand-off folder. */
+  readonly handoffs: string;
+  /** The host project (the two default probes). */
+  readonly project: string;
+  /** The wrapper script. */
+  readonly wrapper: string;
+}
+
+/** A new temporary folder with the two-probe project and a wrapper for it over the real runtime `runtime`. */
+export async function probeWrapper(runtime: string, prefix?: string): Promise<ProbeWrapper> {
+  const dir = await tempDir(prefix);
+  const trace = join(dir, "trace");
+  const project = await makeProbeProject(dir, trace);
+  const { config } = await installWrapper(project, dir, { runtime });
+  return { dir, trace, handoffs: config.handoffDir, project, wrapper: config.wrapper };
 }
 
 /** A fake "real runtime" in `dir`: records each call's argv and exits 0 (or `code`). */

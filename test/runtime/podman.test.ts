@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithTools, toolPath } from "../support/tools.js";
 import { startPodman, type Podman } from "./engines.js";
-import { installWrapper, makeProbeProject, readTrace, removeTempDirs, tempDir } from "./helpers.js";
+import { probeWrapper, readTrace, removeTempDirs } from "./helpers.js";
 
 let p: Podman;
 let trace: string;
@@ -28,10 +28,7 @@ async function removeContainers(...ids: readonly (string | undefined)[]): Promis
 
 describeWithTools(["root", "podman", "runc", "busybox"], "the runtime wrapper under Podman 4.3", () => {
   beforeAll(async () => {
-    const dir = await tempDir();
-    trace = join(dir, "trace");
-    const project = await makeProbeProject(dir, trace);
-    wrapper = (await installWrapper(project, dir, { runtime: toolPath("runc") })).config.wrapper;
+    ({ trace, wrapper } = await probeWrapper(toolPath("runc")));
     p = await startPodman();
   }, 60_000);
 

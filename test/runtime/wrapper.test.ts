@@ -329,3 +329,38 @@ describe("subcommands other than create and run", () => {
     expect(fake.calls().length).toBe(before);
   });
 });
+
+describe("a project without plugins", () => {
+  let quiet: string;
+  let withNode: string;
+  let marker: string;
+  let emptyHandoffs: string;
+
+  beforeAll(async () => {
+    const d = await tempDir();
+    marker = join(d, "node-started");
+    emptyHandoffs = join(d, "handoffs");
+    const fakeNode = join(d, "fake-node");
+    await writeFile(fakeNode, `#!/bin/sh\ntouch '${marker}'\nexit 99\n`, { mode: 0o755 });
+    const empty = await makeProbeProject(d, trace, []);
+    quiet = (await installWrapper(empty, join(d, "a"), { runtime: fake.path, node: fakeNode, handoffDir: emptyHandoffs })).config.wrapper;
+    withNode = (await installWrapper(empty, join(d, "b"), { runtime: fake.path, handoffDir: emptyHandoffs })).config.wrapper;
+  }, 60_000);
+
+  it("creates without starting node when there is no hand-off for the container", async () => {
+    const { bundle, id, config } = await newBundle();
+    const before = fake.calls().length;
+    expect((await runFile(quiet, createArgs(bundle, id))).code).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(fake.calls().slice(before)).toEqual([createArgs(bundle, id)]);
+    expect(readFileSync(config, "utf8")).toBe(specText());
+  });
+
+  it("starts node for a container that has a hand-off, and uses it", async () => {
+    const { bundle, id, config } = await newBundle();
+    await writeHandoff(emptyHandoffs, { version: 1, id, createdAt: new Date().toISOString(), source: "docker-proxy", hooks: [{ priority: -1, path: probeHookScript, args: [trace, "from-handoff"] }] });
+    expect((await runFile(withNode, createArgs(bundle, id))).code).toBe(0);
+    expect(prestartNames(config)).toEqual(["libnetwork-setkey", "from-handoff"]);
+    expect(existsSync(handoffPath(emptyHandoffs, id))).toBe(false);
+  });
+});

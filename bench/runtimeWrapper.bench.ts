@@ -65,7 +65,7 @@ function report(label: string, xs: readonly number[], ys: readonly number[], tar
   const r = median(ratios);
   const [q1, q3] = quartiles(ratios);
   const verdict = target === undefined ? "" : `, target <= ${target}x: ${r <= target ? "met" : "MISSED"}`;
-  console.log(`${label}: ${r.toFixed(2)}x (IQR ${q1.toFixed(2)}-${q3.toFixed(2)})${verdict}; medians ${median(xs).toFixed(1)} ms vs ${median(ys).toFixed(1)} ms`);
+  console.log(`${label}: ${r.toFixed(3)}x (IQR ${q1.toFixed(2)}-${q3.toFixed(2)})${verdict}; medians ${median(xs).toFixed(1)} ms vs ${median(ys).toFixed(1)} ms`);
 }
 
 /** A host project in `dir` with `plugins` (folders of this repo), no generated module. */
@@ -129,21 +129,30 @@ try {
   // create: a fresh config.json each time (the plugins' hooks are written into it), deleted right after
   const template = readFileSync(join(bundle(join(dir, "template"), root, ["true"]), "config.json"), "utf8");
   let n = 0;
-  const create = (runtime: string): number => {
+  const create = (runtime: string, spec = template): number => {
     const b = join(dir, "bundles", `c${++n}`);
     mkdirSync(b, { recursive: true });
-    writeFileSync(join(b, "config.json"), template);
+    writeFileSync(join(b, "config.json"), spec);
     const ms = timed(runtime, ["--root", stateRoot, "--log", join(b, "log.json"), "--log-format", "json", "create", "--bundle", b, `bench-${n}`]);
     timed(runc, ["--root", stateRoot, "delete", "--force", `bench-${n}`]);
     rmSync(b, { recursive: true, force: true });
     return ms;
   };
+  // the spec as the wrapper leaves it, for runc alone: the same two hooks run on both sides
+  const merged = join(dir, "merged");
+  mkdirSync(merged);
+  writeFileSync(join(merged, "config.json"), template);
+  timed(two, ["--root", stateRoot, "create", "--bundle", merged, "bench-merged"]);
+  timed(runc, ["--root", stateRoot, "delete", "--force", "bench-merged"]);
+  const withHooks = readFileSync(join(merged, "config.json"), "utf8");
   const [c2, cb] = interleaved(createRounds, () => create(two), () => create(runc));
-  report(`create, two plugins, ${createRounds} pairs: wrapper / runc`, c2, cb);
-  console.log(`  the plugin step with two plugins adds ${(median(c2) - median(cb)).toFixed(1)} ms to a create`);
+  report(`create, two plugins, ${createRounds} pairs: wrapper / runc without the hooks`, c2, cb);
+  console.log(`  a create with the two plugins takes ${(median(c2) - median(cb)).toFixed(1)} ms longer: the plugin step and the two hooks runc runs`);
+  const [c2h, cbh] = interleaved(createRounds, () => create(two), () => create(runc, withHooks));
+  report(`create, two plugins, ${createRounds} pairs: wrapper / runc given the same hooks`, c2h, cbh);
+  console.log(`  the plugin step itself (node, the bundle, preStart, the config.json write) adds ${(median(c2h) - median(cbh)).toFixed(1)} ms`);
   const [c0, cb0] = interleaved(createRounds, () => create(none), () => create(runc));
-  report(`create, no plugins, ${createRounds} pairs: wrapper / runc`, c0, cb0);
-  console.log(`  the plugin step with no plugins adds ${(median(c0) - median(cb0)).toFixed(1)} ms to a create`);
+  report(`create, no plugins and no hand-off, ${createRounds} pairs: wrapper / runc`, c0, cb0);
 
   // docker run --rm end to end
   dockerd = await startDockerd({ config: { runtimes: { "hp-none": { path: none }, "hp-two": { path: two } } } });
@@ -157,7 +166,7 @@ try {
   };
   for (let i = 0; i < 3; i++) [[], ["--runtime", "hp-none"], ["--runtime", "hp-two"]].forEach((r) => dockerRun(r)); // warm-up
   const [dn, db] = interleaved(dockerRounds, () => dockerRun(["--runtime", "hp-none"]), () => dockerRun([]));
-  report(`docker run --rm, no plugins, ${dockerRounds} pairs: wrapper / runc`, dn, db, 1.2);
+  report(`docker run --rm, no plugins (no node), ${dockerRounds} pairs: wrapper / runc`, dn, db, 1.2);
   const [d2, db2] = interleaved(dockerRounds, () => dockerRun(["--runtime", "hp-two"]), () => dockerRun([]));
   report(`docker run --rm, two plugins, ${dockerRounds} pairs: wrapper / runc`, d2, db2);
 } finally {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithTools, toolPath } from "../support/tools.js";
 import { busyboxRootfs, startContainerd, type Containerd } from "./engines.js";
-import { probeWrapper, readTrace, removeTempDirs, waitFor } from "./helpers.js";
+import { containerSeen, probeWrapper, readTrace, removeTempDirs, waitFor } from "./helpers.js";
 
 const namespace = "hptest";
 let c: Containerd;
@@ -55,6 +55,17 @@ describeWithTools(["root", "containerd", "ctr", "runc", "busybox"], "the runtime
     expect(late!.state.pid).toBe(early!.state.pid);
     expect(early!.args).toEqual(["an arg with spaces", "id=state"]);
     expect([early!.mark, late!.mark]).toEqual(["probe-early-env", "probe-late-env"]);
+  });
+
+  it("preStart gets a container object with ctr's command, env and root filesystem", async () => {
+    await ctrRun("object", ["--rm", "--env", "A=b"], ["/bin/true", "x"]);
+    expect(containerSeen(trace, "object")).toMatchObject({
+      Id: "object",
+      Path: "/bin/true",
+      Args: ["x"],
+      Config: { Env: expect.arrayContaining(["A=b"]) as unknown },
+      GraphDriver: { Data: { MergedDir: rootfs } },
+    });
   });
 
   it("ctr task ls shows the task running", async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { handoffPath, writeHandoff } from "hookplugins/runtime";
 import { startDockerd, type Dockerd } from "../docker/dockerd.js";
 import { describeWithTools, toolPath } from "../support/tools.js";
-import { probeHookScript, probeWrapper, readTrace, removeTempDirs, waitFor } from "./helpers.js";
+import { containerSeen, probeHookScript, probeWrapper, readTrace, removeTempDirs, waitFor } from "./helpers.js";
 
 let d: Dockerd;
 let dir: string;
@@ -85,6 +85,22 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox", "containerd"]
       id = await docker(["run", "-d", "--runtime", "hp", "--network", "none", "bb", "sleep", "60"]);
       expect(await docker(["inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.HostConfig.Runtime}}", id])).toBe("running true hp");
       expect(readTrace(trace, id).map((run) => run.name)).toEqual(["probe-early", "probe-late"]);
+    } finally {
+      await removeContainers(id);
+    }
+  });
+
+  it("preStart gets a container object with docker run's command, env, limits, mounts and root filesystem", async () => {
+    let id: string | undefined;
+    try {
+      const options = ["-m", "64m", "--cpu-shares", "512", "--pids-limit", "50", "-e", "A=b", "-v", `${dir}:/host:ro`];
+      id = await docker(["run", "-d", "--runtime", "hp", "--network", "none", ...options, "bb", "sleep", "60"]);
+      const container = containerSeen(trace, id);
+      expect(container).toMatchObject({ Id: id, Path: "sleep", Args: ["60"], Config: { Cmd: ["sleep", "60"], Hostname: id.slice(0, 12) } });
+      expect(container.Config!.Env).toContain("A=b");
+      expect(container.HostConfig).toMatchObject({ Memory: 67108864, CpuShares: 512, PidsLimit: 50 });
+      expect(container.Mounts).toContainEqual(expect.objectContaining({ Destination: "/host", Source: dir, RW: false, Type: "bind" }));
+      expect(existsSync(join(container.GraphDriver!.Data.MergedDir!, "bin/busybox"))).toBe(true);
     } finally {
       await removeContainers(id);
     }

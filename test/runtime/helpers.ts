@@ -9,6 +9,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ContainerJSON } from "hookplugins";
 import { installRuntimeWrapper, type InstalledRuntimeWrapper, type InstallRuntimeWrapperOptions } from "../../src/runtime/install.js";
 
 /** The repository's root. */
@@ -177,6 +178,11 @@ export function readTrace(trace: string, id?: string): ProbeRun[] {
       return { name: name!, net: net!, mark: mark!, args: args!.split("|").slice(0, -1), state: JSON.parse(state.join("\t")) as ProbeRun["state"] };
     })
     .filter((run) => id === undefined || run.state.id === id);
+}
+
+/** The container object the probes' preStart got for container `id` (saved beside the trace). */
+export function containerSeen(trace: string, id: string): ContainerJSON {
+  return JSON.parse(readFileSync(`${trace}.${id}.container.json`, "utf8")) as ContainerJSON;
 }
 
 /** Waits until `check` is true (polling), or throws after `ms` with `what`. */

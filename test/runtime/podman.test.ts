@@ -2,12 +2,13 @@
  * The runtime wrapper under Podman 4.3 (private root, run root and runc state, vfs storage, containers.conf as the
  * engines README says), through `podman --runtime <wrapper>` and through a runtime named in containers.conf.
  */
+import { existsSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithTools, toolPath } from "../support/tools.js";
 import { startPodman, type Podman } from "./engines.js";
-import { probeWrapper, readTrace, removeTempDirs } from "./helpers.js";
+import { containerSeen, probeWrapper, readTrace, removeTempDirs } from "./helpers.js";
 
 let p: Podman;
 let trace: string;
@@ -57,6 +58,20 @@ describeWithTools(["root", "podman", "runc", "busybox"], "the runtime wrapper un
       expect(late!.state.pid).toBe(early!.state.pid);
       expect(early!.args).toEqual(["an arg with spaces", `id=${id}`]);
       expect([early!.mark, late!.mark]).toEqual(["probe-early-env", "probe-late-env"]);
+    } finally {
+      await removeContainers(id);
+    }
+  });
+
+  it("preStart gets a container object with Podman's annotations, env, limits and root filesystem", async () => {
+    const id = await podman(["run", "--runtime", wrapper, "--network", "none", "-d", "-m", "64m", "-e", "A=b", "bb", "true"]);
+    try {
+      await podman(["wait", id]);
+      const container = containerSeen(trace, id);
+      expect(container.Config!.SpecAnnotation).toMatchObject({ "io.container.manager": "libpod" });
+      expect(container.Config!.Env).toContain("A=b");
+      expect(container.HostConfig!.Memory).toBe(67108864);
+      expect(existsSync(join(container.GraphDriver!.Data.MergedDir!, "bin/busybox"))).toBe(true);
     } finally {
       await removeContainers(id);
     }

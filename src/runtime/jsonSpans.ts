@@ -62,38 +62,44 @@ export function skipValue(text: string, i: number): number {
   return j;
 }
 
-/** The members of the object whose `{` is at `start`, in text order, and the index after its `}`. */
-export function objectMembers(text: string, start: number): { members: JsonMember[]; end: number } {
-  if (text[start] !== "{") throw new SyntaxError(`no JSON object at ${start}`);
-  const members: JsonMember[] = [];
+/**
+ * The items of the object or array whose opening bracket is at `start` (`open`), each read by `item` from its first
+ * character (returning the item and the index after it), and the index after the closing bracket.
+ */
+function items<T>(text: string, start: number, open: "{" | "[", item: (at: number) => [T, number]): { items: T[]; end: number } {
+  if (text[start] !== open) throw new SyntaxError(`no JSON ${open === "{" ? "object" : "array"} at ${start}`);
+  const close = open === "{" ? "}" : "]";
+  const found: T[] = [];
   let i = skipWhitespace(text, start + 1);
-  if (text[i] === "}") return { members, end: i + 1 };
+  if (text[i] === close) return { items: found, end: i + 1 };
   for (;;) {
-    const keyEnd = skipString(text, i);
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
-    i = skipWhitespace(text, keyEnd) + 1; // past ':'
-    const valueStart = skipWhitespace(text, i);
-    const valueEnd = skipValue(text, valueStart);
-    members.push({ key, value: { start: valueStart, end: valueEnd } });
-    i = skipWhitespace(text, valueEnd);
-    if (text[i] === "}") return { members, end: i + 1 };
+    const [value, after] = item(i);
+    found.push(value);
+    i = skipWhitespace(text, after);
+    if (text[i] === close) return { items: found, end: i + 1 };
     i = skipWhitespace(text, i + 1); // past ','
   }
 }
 
+/** The members of the object whose `{` is at `start`, in text order, and the index after its `}`. */
+export function objectMembers(text: string, start: number): { members: JsonMember[]; end: number } {
+  const { items: members, end } = items(text, start, "{", (at): [JsonMember, number] => {
+    const keyEnd = skipString(text, at);
+    const key = JSON.parse(text.slice(at, keyEnd)) as string;
+    const valueStart = skipWhitespace(text, skipWhitespace(text, keyEnd) + 1); // past ':'
+    const valueEnd = skipValue(text, valueStart);
+    return [{ key, value: { start: valueStart, end: valueEnd } }, valueEnd];
+  });
+  return { members, end };
+}
+
 /** The elements of the array whose `[` is at `start`, and the index after its `]`. */
 export function arrayElements(text: string, start: number): { elements: JsonSpan[]; end: number } {
-  if (text[start] !== "[") throw new SyntaxError(`no JSON array at ${start}`);
-  const elements: JsonSpan[] = [];
-  let i = skipWhitespace(text, start + 1);
-  if (text[i] === "]") return { elements, end: i + 1 };
-  for (;;) {
-    const end = skipValue(text, i);
-    elements.push({ start: i, end });
-    i = skipWhitespace(text, end);
-    if (text[i] === "]") return { elements, end: i + 1 };
-    i = skipWhitespace(text, i + 1);
-  }
+  const { items: elements, end } = items(text, start, "[", (at): [JsonSpan, number] => {
+    const valueEnd = skipValue(text, at);
+    return [{ start: at, end: valueEnd }, valueEnd];
+  });
+  return { elements, end };
 }
 
 /** The member `key` of an object (the last one, as JSON.parse keeps the last of duplicate keys), or undefined. */

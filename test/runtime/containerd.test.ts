@@ -68,6 +68,11 @@ describeWithTools(["root", "containerd", "ctr", "runc", "busybox"], "the runtime
     });
   });
 
+  it("a plugin step of 8 s, inside the wrapper's 10 s default, is still within containerd's own limits", async () => {
+    await ctrRun("slow", ["--rm", "--env", "PROBE_SLEEP_MS=4000"], ["/bin/true"]);
+    expect(readTrace(trace, "slow").map((run) => run.name)).toEqual(["probe-early", "probe-late"]);
+  }, 30_000);
+
   it("ctr task ls shows the task running", async () => {
     try {
       await ctrRun("running", ["--detach"], ["/bin/sleep", "60"]);

@@ -114,6 +114,11 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox", "containerd"]
     );
   });
 
+  it("a plugin step of 8 s, inside the wrapper's 10 s default, is still within dockerd's own limits", async () => {
+    const id = await runRm(["--runtime", "hp", "--network", "none", "-e", "PROBE_SLEEP_MS=4000", "bb", "true"]);
+    expect(readTrace(trace, id).map((run) => run.name)).toEqual(["probe-early", "probe-late"]);
+  }, 30_000);
+
   it("uses a hand-off written as the proxy would instead of running preStart, and removes it", async () => {
     let id: string | undefined;
     try {

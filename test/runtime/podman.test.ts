@@ -77,6 +77,16 @@ describeWithTools(["root", "podman", "runc", "busybox"], "the runtime wrapper un
     }
   });
 
+  it("a plugin step of 8 s, inside the wrapper's 10 s default, is still within Podman's own limits", async () => {
+    const id = await podman(["run", "--runtime", wrapper, "--network", "none", "-d", "-e", "PROBE_SLEEP_MS=4000", "bb", "true"]);
+    try {
+      await podman(["wait", id]);
+      expect(readTrace(trace, id).map((run) => run.name)).toEqual(["probe-early", "probe-late"]);
+    } finally {
+      await removeContainers(id);
+    }
+  }, 30_000);
+
   it("podman inspect shows the container running on the wrapper", async () => {
     let id: string | undefined;
     try {

@@ -3,7 +3,7 @@
  * each case paired with the bare runtime in the same run, interleaved call by call (wall time of the whole process,
  * spawned the same way for both):
  * - `runc state <id>` on a real container and `runc --version`, 200 calls each: the sh script's one exec
- *   (target <= 1.1x the bare runtime);
+ *   (target <= 1.1x the bare runtime), with its floor: the smallest sh wrapper there is, `exec runc "$@"`;
  * - `create` with the two shipped prestart plugins (prestart-early, prestart-late), and with none: the time the plugin
  *   step adds (node, the bundle, preStart, the config.json write);
  * - `docker run --rm --network none bb true` end to end through dockerd 20.10 with the wrapper and no plugins, against
@@ -38,20 +38,15 @@ function timed(file: string, args: readonly string[]): number {
   return ms;
 }
 
-/** Runs `a` and `b` alternately (a b, b a, ...) `n` times; returns both time lists. */
-function interleaved(n: number, a: () => number, b: () => number): [number[], number[]] {
-  const xs: number[] = [];
-  const ys: number[] = [];
+/** Runs the contenders in turn, the order reversed every other round, `n` rounds; returns each one's times. */
+function interleaved(n: number, ...contenders: (() => number)[]): number[][] {
+  const times = contenders.map((): number[] => []);
   for (let i = 0; i < n; i++) {
-    if (i % 2) {
-      ys.push(b());
-      xs.push(a());
-    } else {
-      xs.push(a());
-      ys.push(b());
-    }
+    const order = contenders.map((_, k) => k);
+    if (i % 2) order.reverse();
+    for (const k of order) times[k]!.push(contenders[k]!());
   }
-  return [xs, ys];
+  return times;
 }
 
 function quartiles(values: readonly number[]): [number, number] {
@@ -120,10 +115,18 @@ try {
   timed(runc, ["--root", stateRoot, "create", "--bundle", running, "bench-running"]);
   timed(runc, ["--root", stateRoot, "start", "bench-running"]);
 
-  const [ws, bs] = interleaved(calls, () => timed(none, ["--root", stateRoot, "state", "bench-running"]), () => timed(runc, ["--root", stateRoot, "state", "bench-running"]));
-  report(`runc state <id>, ${calls} calls: wrapper / runc`, ws, bs, 1.1);
-  const [wv, bv] = interleaved(calls, () => timed(none, ["--version"]), () => timed(runc, ["--version"]));
-  report(`runc --version, ${calls} calls: wrapper / runc`, wv, bv, 1.1);
+  // the floor: no wrapper can cost less than one sh that execs the runtime
+  const floor = join(dir, "bin", "floor");
+  writeFileSync(floor, `#!/bin/sh\nexec ${runc} "$@"\n`, { mode: 0o755 });
+  const stateArgs = ["--root", stateRoot, "state", "bench-running"];
+  const [ws, fs, bs] = interleaved(calls, () => timed(none, stateArgs), () => timed(floor, stateArgs), () => timed(runc, stateArgs));
+  report(`runc state <id>, ${calls} calls: wrapper / runc`, ws!, bs!, 1.1);
+  report("  floor (sh: exec runc) / runc", fs!, bs!);
+  report("  wrapper / floor", ws!, fs!);
+  const [wv, fv, bv] = interleaved(calls, () => timed(none, ["--version"]), () => timed(floor, ["--version"]), () => timed(runc, ["--version"]));
+  report(`runc --version, ${calls} calls: wrapper / runc`, wv!, bv!, 1.1);
+  report("  floor (sh: exec runc) / runc", fv!, bv!);
+  report("  wrapper / floor", wv!, fv!);
   timed(runc, ["--root", stateRoot, "delete", "--force", "bench-running"]);
 
   // create: a fresh config.json each time (the plugins' hooks are written into it), deleted right after
@@ -146,13 +149,13 @@ try {
   timed(runc, ["--root", stateRoot, "delete", "--force", "bench-merged"]);
   const withHooks = readFileSync(join(merged, "config.json"), "utf8");
   const [c2, cb] = interleaved(createRounds, () => create(two), () => create(runc));
-  report(`create, two plugins, ${createRounds} pairs: wrapper / runc without the hooks`, c2, cb);
-  console.log(`  a create with the two plugins takes ${(median(c2) - median(cb)).toFixed(1)} ms longer: the plugin step and the two hooks runc runs`);
+  report(`create, two plugins, ${createRounds} pairs: wrapper / runc without the hooks`, c2!, cb!);
+  console.log(`  a create with the two plugins takes ${(median(c2!) - median(cb!)).toFixed(1)} ms longer: the plugin step and the two hooks runc runs`);
   const [c2h, cbh] = interleaved(createRounds, () => create(two), () => create(runc, withHooks));
-  report(`create, two plugins, ${createRounds} pairs: wrapper / runc given the same hooks`, c2h, cbh);
-  console.log(`  the plugin step itself (node, the bundle, preStart, the config.json write) adds ${(median(c2h) - median(cbh)).toFixed(1)} ms`);
+  report(`create, two plugins, ${createRounds} pairs: wrapper / runc given the same hooks`, c2h!, cbh!);
+  console.log(`  the plugin step itself (node, the bundle, preStart, the config.json write) adds ${(median(c2h!) - median(cbh!)).toFixed(1)} ms`);
   const [c0, cb0] = interleaved(createRounds, () => create(none), () => create(runc));
-  report(`create, no plugins and no hand-off, ${createRounds} pairs: wrapper / runc`, c0, cb0);
+  report(`create, no plugins and no hand-off, ${createRounds} pairs: wrapper / runc`, c0!, cb0!);
 
   // docker run --rm end to end
   dockerd = await startDockerd({ config: { runtimes: { "hp-none": { path: none }, "hp-two": { path: two } } } });
@@ -165,10 +168,9 @@ try {
     return performance.now() - t0;
   };
   for (let i = 0; i < 3; i++) [[], ["--runtime", "hp-none"], ["--runtime", "hp-two"]].forEach((r) => dockerRun(r)); // warm-up
-  const [dn, db] = interleaved(dockerRounds, () => dockerRun(["--runtime", "hp-none"]), () => dockerRun([]));
-  report(`docker run --rm, no plugins (no node), ${dockerRounds} pairs: wrapper / runc`, dn, db, 1.2);
-  const [d2, db2] = interleaved(dockerRounds, () => dockerRun(["--runtime", "hp-two"]), () => dockerRun([]));
-  report(`docker run --rm, two plugins, ${dockerRounds} pairs: wrapper / runc`, d2, db2);
+  const [dn, db, d2] = interleaved(dockerRounds, () => dockerRun(["--runtime", "hp-none"]), () => dockerRun([]), () => dockerRun(["--runtime", "hp-two"]));
+  report(`docker run --rm, no plugins (no node), ${dockerRounds} rounds: wrapper / runc`, dn!, db!, 1.2);
+  report(`docker run --rm, two plugins, ${dockerRounds} rounds: wrapper / runc`, d2!, db!);
 } finally {
   await dockerd?.stop();
   spawnSync(runc, ["--root", join(dir, "runc-state"), "delete", "--force", "bench-running"]);

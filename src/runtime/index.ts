@@ -27,6 +27,7 @@ export { BundleConfigError, readBundleConfig, writeBundleConfig } from "./bundle
 export type { BundleConfig } from "./bundleConfig.js";
 export { checkTrustedPath, checkTrustedPlace, trustedUids, UntrustedPathError } from "./trustedPaths.js";
 export { PluginStepTimeoutError, pluginStepMain, runPluginStep, RuntimeArgsError } from "./pluginStep.js";
+export type { StepProgress } from "./pluginStep.js";
 export {
   defaultHandoffMaxAgeMs,
   defaultStepTimeoutMs,

@@ -41,3 +41,15 @@ export function libraryEntryUrl(): string {
   if (!found) throw new Error(`cannot find the hookplugins entry module next to ${here}`);
   return pathToFileURL(found).href;
 }
+
+/**
+ * The file of this copy's `hookplugins/<subpath>` entry module: dist/<subpath>.js when built, src/<subpath>/index.ts
+ * in the repo (under tsx or vitest).
+ */
+export function librarySubpathEntry(subpath: string): string {
+  const entry = fileURLToPath(libraryEntryUrl());
+  const candidates = [join(dirname(entry), `${subpath}.js`), join(dirname(entry), subpath, "index.ts")];
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new Error(`cannot find the hookplugins/${subpath} entry next to ${entry}`);
+  return found;
+}

@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
 import { defaultRegistry } from "../registry/defaultRegistry.js";
 import type { RegisteredPlugin } from "../registry/registry.js";
-import { bundleText, PluginLoadError } from "./bundleText.js";
+import { bundleText, esmRequireBanner, PluginLoadError } from "./bundleText.js";
 import { libraryEntryUrl } from "./libraryInfo.js";
 import { EsbuildMissingError } from "./loadEsbuild.js";
 
@@ -42,7 +42,7 @@ export async function bundleForLoad(location: PluginLocation, root: string): Pro
     {
       stdin: { contents: `import ${JSON.stringify(importTargetOf(location))};`, resolveDir: root, sourcefile: "hookplugins-load.ts", loader: "ts" },
       plugins: [libraryAliasPlugin(libraryEntryUrl())],
-      banner: { js: "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);" },
+      banner: { js: esmRequireBanner },
     },
     `cannot build plugin "${location.specifier}"`,
   );

@@ -9,6 +9,7 @@ import { explainCommand } from "./commands/explain.js";
 import { compileExecutableCommand, serveCommand } from "./commands/external.js";
 import { initCommand } from "./commands/init.js";
 import { moduleCommand } from "./commands/module.js";
+import { addRuntimeCommand } from "./commands/runtime.js";
 import {
   compileCommand,
   inspectCommand,
@@ -118,6 +119,7 @@ function buildProgram(run: Runner): Command {
     .action((hook: string | undefined, _options, command: Command) => run(command, (ctx) => explainCommand(ctx, hook)));
   addDockerPluginCommand(program, run);
   addDockerProxyCommand(program, run);
+  addRuntimeCommand(program, run);
   return program;
 }
 

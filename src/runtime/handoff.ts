@@ -72,7 +72,7 @@ async function ensurePrivateDir(dir: string): Promise<void> {
 export async function writeHandoff(dir: string, handoff: PrestartHandoff): Promise<string> {
   const path = handoffPath(dir, handoff.id);
   await ensurePrivateDir(dir);
-  await writeFileAtomic(path, `${JSON.stringify(handoff)}\n`, 0o600);
+  await writeFileAtomic(path, `${JSON.stringify(handoff)}\n`, { mode: 0o600 });
   return path;
 }
 

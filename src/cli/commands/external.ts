@@ -5,10 +5,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { bundleText } from "../../build/bundleText.js";
+import { bundledLibraryPlugin, bundleText, esmRequireBanner } from "../../build/bundleText.js";
 import { checkAgreement, checkEngines } from "../../build/checkPlugin.js";
-import { libraryEntryUrl } from "../../build/libraryInfo.js";
 import { loadPlugin } from "../../build/loadPlugin.js";
 import { locatePlugin, normalizeSpecifier, type PluginLocation } from "../../build/locatePlugin.js";
 import { embeddedManifestLine } from "../../build/pluginManifest.js";
@@ -178,14 +176,6 @@ export async function serveCommand(ctx: CommandContext, target: string, options:
   await closed;
 }
 
-function externalEntryPath(): string {
-  const entry = fileURLToPath(libraryEntryUrl());
-  const candidates = [join(dirname(entry), "external.js"), join(dirname(entry), "external", "index.ts")];
-  const found = candidates.find((file) => existsSync(file));
-  if (!found) throw new Error(`cannot find the hookplugins/external entry next to ${entry}`);
-  return found;
-}
-
 /** The file `plugin compile --executable` writes by default. */
 export function executableFileName(name: string): string {
   return `${name.replace(/[^A-Za-z0-9_-]+/g, "-")}.hookplugin.mjs`;
@@ -197,8 +187,6 @@ export async function compileExecutableCommand(ctx: CommandContext, dir: string,
   if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new Error(`${folder} is not a plugin folder`);
   const location = await loadForServing(ctx, folder);
   defaultRegistry.clear();
-  const library = fileURLToPath(libraryEntryUrl());
-  const externalEntry = externalEntryPath();
   const code = await bundleText(
     {
       stdin: {
@@ -211,22 +199,8 @@ export async function compileExecutableCommand(ctx: CommandContext, dir: string,
         sourcefile: "hookplugins-executable.ts",
         loader: "ts",
       },
-      plugins: [
-        {
-          name: "hookplugins-library-bundled",
-          setup(b) {
-            b.onResolve({ filter: /^hookplugins$/ }, () => ({ path: library }));
-            b.onResolve({ filter: /^hookplugins\/external$/ }, () => ({ path: externalEntry }));
-          },
-        },
-      ],
-      banner: {
-        js: [
-          "#!/usr/bin/env node",
-          embeddedManifestLine(location.manifest),
-          "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);",
-        ].join("\n"),
-      },
+      plugins: [bundledLibraryPlugin(["external"])],
+      banner: { js: ["#!/usr/bin/env node", embeddedManifestLine(location.manifest), esmRequireBanner].join("\n") },
     },
     `cannot compile plugin "${location.specifier}" into an executable`,
   );

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PluginHookError, type ContainerCreateConfig } from "hookplugins";
-import { runtimeWrapperMarker } from "hookplugins/runtime";
+import { wrapperHeaderPrefix } from "hookplugins/runtime";
 import { envLimitsPlugin } from "../../../hookplugins/envlimits/index.js";
 import { createPolicyPlugins } from "../../../hookplugins/policy/index.js";
 import { json, startRouteHarness, type RouteHarness } from "./routeHarness.js";
@@ -18,7 +18,7 @@ let h: RouteHarness;
 beforeEach(async () => {
   h = await startRouteHarness({ timeoutMs: 2000 });
   const wrapper = join(h.dir, "wrapper");
-  writeFileSync(wrapper, `#!/bin/sh\n# ${runtimeWrapperMarker}\n`);
+  writeFileSync(wrapper, `#!/bin/sh\n${wrapperHeaderPrefix}{}\n`);
   h.on("GET", /^(\/v[\d.]+)?\/info$/, (_r, res) => json(res, 200, { Driver: "overlay2", DefaultRuntime: "hp", Runtimes: { hp: { path: wrapper }, runc: { path: join(h.dir, "runc") } } }));
   writeFileSync(join(h.dir, "runc"), "#!/bin/sh\nexec /usr/bin/runc \"$@\"\n");
   h.on("GET", /^(\/v[\d.]+)?\/containers\/c+\/json$/, (_r, res) =>

@@ -6,7 +6,7 @@
  */
 import { open } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
-import { runtimeWrapperMarker } from "hookplugins/runtime";
+import { wrapperHeaderPrefix } from "hookplugins/runtime";
 import type { UpstreamClient } from "../upstreamClient.js";
 
 /** What the proxy knows of a container's runtime. */
@@ -72,7 +72,7 @@ async function carriesMarker(path: string): Promise<boolean | undefined> {
     try {
       const head = Buffer.alloc(1024);
       const { bytesRead } = await file.read(head, 0, head.length, 0);
-      return head.subarray(0, bytesRead).toString("latin1").includes(runtimeWrapperMarker);
+      return head.subarray(0, bytesRead).toString("latin1").includes(wrapperHeaderPrefix);
     } finally {
       await file.close();
     }

@@ -30,6 +30,8 @@ export interface SocketFileOptions {
   readonly mode?: number;
   /** The group the socket file is given (the mode's group bits then apply to it). */
   readonly gid?: number;
+  /** Connections the kernel queues before they are accepted (default 1024). */
+  readonly backlog?: number;
 }
 
 /** Makes `server` listen on the socket file `path` with `options.mode` (and group), after removing a stale one. */
@@ -41,7 +43,8 @@ export async function listenOnSocket(server: Server, path: string, options: Sock
     server.once("error", failed);
     const previous = process.umask(0o777 & ~mode & 0o777);
     try {
-      server.listen(path, () => {
+      // a backlog for bursts of clients (Node's default is 511; the docker CLI and compose open many at once)
+      server.listen({ path, backlog: options.backlog ?? 1024 }, () => {
         server.off("error", failed);
         resolve();
       });

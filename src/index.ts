@@ -9,7 +9,10 @@ export type { DispatchKind, HookMethod, HookName, HookPointInfo } from "./plugin
 export type {
   APIPlugin,
   ContainerPlugin,
+  CriConfigOf,
+  CriHostTypes,
   CriPlugin,
+  CriRelayPlugin,
   CustomHostTypes,
   DaemonPlugin,
   DefaultHostTypes,

@@ -3,7 +3,7 @@
  */
 import type { Readable } from "node:stream";
 import { hookPoints, type HookName, type HookPointInfo } from "../plugins/hookPoints.js";
-import type { DefaultHostTypes, HandlerSpec, HostTypes, PrestartHook } from "../plugins/interfaces.js";
+import type { CriConfigOf, DefaultHostTypes, HandlerSpec, HostTypes, PrestartHook } from "../plugins/interfaces.js";
 import { defaultRegistry } from "../registry/defaultRegistry.js";
 import { disabledFromStateFile } from "../state/pluginState.js";
 import type { PluginRegistry } from "../registry/registry.js";
@@ -115,7 +115,7 @@ export interface Host<T extends HostTypes = DefaultHostTypes> {
   /** CriPlugin hook points. */
   readonly cri: {
     /** Runs preCreateContainer as a waterfall; resolves with the final config. */
-    preCreateContainer(config: T["config"], sandboxMeta: T["sandboxMeta"], options?: WaterfallOptions): Promise<T["config"]>;
+    preCreateContainer(config: CriConfigOf<T>, sandboxMeta: T["sandboxMeta"], options?: WaterfallOptions): Promise<CriConfigOf<T>>;
   };
   /** APIPlugin hook points. */
   readonly api: {

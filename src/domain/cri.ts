@@ -4,8 +4,12 @@
  * Written by hand, not generated: swagger.yml does not define it. `SandboxMeta` mirrors the struct of the
  * same name in PouchContainer's `cri/v1alpha2` Go package (Go field names, no JSON tags). Its `Config` is the
  * CRI v1alpha2 `PodSandboxConfig` message, described here by its commonly used fields under their protobuf
- * JSON names. Every field is optional so that hosts can build partial values.
+ * JSON names. Every field is optional so that hosts can build partial values. `CriDNSConfig` and `CriPortMapping`
+ * are the generated CRI types (criApi.generated.ts), which have the same fields.
+ *
+ * `CriSandboxMeta` and `CriPulledImage` are what the CRI relay (hookplugins/cri) passes to plugins.
  */
+import type { CriDNSConfig, CriImage, CriPodSandboxConfig, CriPortMapping } from "./criApi.generated.js";
 
 /** What identifies a pod sandbox (CRI `PodSandboxMetadata`). */
 export interface PodSandboxMetadata {
@@ -17,28 +21,6 @@ export interface PodSandboxMetadata {
   namespace?: string;
   /** How many times the sandbox was created before this one (0 the first time). */
   attempt?: number;
-}
-
-/** DNS settings of a pod sandbox (CRI `DNSConfig`). */
-export interface CriDNSConfig {
-  /** DNS server addresses. */
-  servers?: string[];
-  /** DNS search domains. */
-  searches?: string[];
-  /** resolv.conf `options` entries. */
-  options?: string[];
-}
-
-/** One port published by a pod sandbox (CRI `PortMapping`). */
-export interface CriPortMapping {
-  /** Protocol as the CRI enum number: 0 TCP, 1 UDP, 2 SCTP. */
-  protocol?: number;
-  /** Port inside the pod; 0 when unset. */
-  container_port?: number;
-  /** Port on the host; 0 when unset. */
-  host_port?: number;
-  /** Host address the port is bound to. */
-  host_ip?: string;
 }
 
 /** Linux-specific pod sandbox settings (CRI `LinuxPodSandboxConfig`). */
@@ -83,4 +65,27 @@ export interface SandboxMeta {
   LxcfsEnabled?: boolean;
   /** Path of the sandbox's network namespace. */
   NetNS?: string;
+}
+
+/** The pod sandbox metadata the CRI relay passes to CriPlugin.preCreateContainer: from the CreateContainer request. */
+export interface CriSandboxMeta {
+  /** The request's `pod_sandbox_id`. */
+  ID: string;
+  /** The request's `sandbox_config`, typed from the proto (empty when the request has none). */
+  Config: CriPodSandboxConfig;
+}
+
+/**
+ * The image the CRI relay passes to ImagePlugin.postPull: the `image` of the runtime's ImageStatus reply, plus the
+ * Docker-style `ImageInfo` fields it maps to, so that a plugin written for Docker's image inspect reads the same values.
+ */
+export interface CriPulledImage extends CriImage {
+  /** `id` (ImageInfo.Id). */
+  Id: string;
+  /** `repo_tags` (ImageInfo.RepoTags). */
+  RepoTags: string[];
+  /** `repo_digests` (ImageInfo.RepoDigests). */
+  RepoDigests: string[];
+  /** `size` in bytes (ImageInfo.Size). */
+  Size: number;
 }

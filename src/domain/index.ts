@@ -1,6 +1,7 @@
 /**
  * Domain types with PouchContainer's API field names: the generated swagger types (pouchApi.generated.ts)
- * and the hand-written ones swagger lacks (Endpoint in network.ts, SandboxMeta in cri.ts). Types only.
+ * and the hand-written ones swagger lacks (Endpoint in network.ts, SandboxMeta in cri.ts), and the CRI runtime.v1 messages
+ * generated from the CRI proto (criApi.generated.ts, all named Cri<Message>). Types only.
  */
 export type {
   ContainerConfig,
@@ -32,11 +33,5 @@ export type {
   WeightDevice,
 } from "./pouchApi.generated.js";
 export type { Endpoint } from "./network.js";
-export type {
-  CriDNSConfig,
-  CriPortMapping,
-  LinuxPodSandboxConfig,
-  PodSandboxConfig,
-  PodSandboxMetadata,
-  SandboxMeta,
-} from "./cri.js";
+export type { CriPulledImage, CriSandboxMeta, LinuxPodSandboxConfig, PodSandboxConfig, PodSandboxMetadata, SandboxMeta } from "./cri.js";
+export type * from "./criApi.generated.js";

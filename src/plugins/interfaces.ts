@@ -7,6 +7,9 @@ import type { Readable } from "node:stream";
 import type {
   ContainerCreateConfig,
   ContainerJSON,
+  CriContainerConfig,
+  CriPulledImage,
+  CriSandboxMeta,
   Endpoint,
   ImageInfo,
   SandboxMeta,
@@ -106,11 +109,12 @@ export interface VolumePlugin<VolumeConfig extends VolumeCreateConfig = VolumeCr
   preVolumeCreate?: (ctx: HookContext, config: VolumeConfig) => MaybePromise<VolumeConfig | void>;
 }
 
-/** Hooks on the CRI (Kubernetes) path. */
-export interface CriPlugin<
-  Config extends ContainerCreateConfig = ContainerCreateConfig,
-  Meta = SandboxMeta,
-> extends PluginMeta {
+/**
+ * Hooks on the CRI (Kubernetes) path. In a host with default types `config` is the Docker-style create config; behind
+ * the CRI relay (hookplugins/cri) it is CRI's own `CriContainerConfig`: type such a plugin with CriHostTypes
+ * (`registerCriPlugin<CriHostTypes>(...)`, or `CriRelayPlugin`).
+ */
+export interface CriPlugin<Config = ContainerCreateConfig, Meta = SandboxMeta> extends PluginMeta {
   /** Before a CRI container is created in a pod sandbox: mutate `config` or return a replacement. */
   preCreateContainer?: (ctx: HookContext, config: Config, sandboxMeta: Meta) => MaybePromise<Config | void>;
 }
@@ -143,7 +147,12 @@ export interface HostTypes {
   image: unknown;
   /** API route handler. */
   handler: unknown;
+  /** The container config CriPlugin.preCreateContainer sees; absent: `config` (as before CRI's own types existed). */
+  criConfig?: unknown;
 }
+
+/** The config CriPlugin.preCreateContainer sees in a host of types T: T's `criConfig` when it sets one, else its `config`. */
+export type CriConfigOf<T extends HostTypes> = T extends { criConfig: infer C } ? C : T["config"];
 
 /** The default HostTypes: PouchContainer's API types. */
 export interface DefaultHostTypes extends HostTypes {
@@ -167,6 +176,15 @@ export interface DefaultHostTypes extends HostTypes {
 export type CustomHostTypes<Overrides extends Partial<HostTypes>> = Omit<DefaultHostTypes, keyof Overrides> &
   Overrides;
 
+/**
+ * The types behind the CRI relay (hookplugins/cri): CriPlugin.preCreateContainer sees CRI's own ContainerConfig and
+ * the request's sandbox, ImagePlugin.postPull the ImageStatus image. ContainerPlugins keep the Docker-style config.
+ */
+export type CriHostTypes = CustomHostTypes<{ criConfig: CriContainerConfig; sandboxMeta: CriSandboxMeta; image: CriPulledImage }>;
+
+/** A CriPlugin written against CRI's own types, for the CRI relay. */
+export type CriRelayPlugin = CriPlugin<CriContainerConfig, CriSandboxMeta>;
+
 /** The plugin object types of each interface for a given HostTypes. */
 export interface PluginsOf<T extends HostTypes> {
   /** ContainerPlugin for T. */
@@ -176,7 +194,7 @@ export interface PluginsOf<T extends HostTypes> {
   /** VolumePlugin for T. */
   VolumePlugin: VolumePlugin<T["volumeConfig"]>;
   /** CriPlugin for T. */
-  CriPlugin: CriPlugin<T["config"], T["sandboxMeta"]>;
+  CriPlugin: CriPlugin<CriConfigOf<T>, T["sandboxMeta"]>;
   /** APIPlugin for T. */
   APIPlugin: APIPlugin<T["handler"]>;
   /** ImagePlugin for T. */

@@ -14,6 +14,7 @@ export const config = defineConfig({
       { find: /^hookplugins\/external$/, replacement: fileURLToPath(new URL("./src/external/index.ts", import.meta.url)) },
       { find: /^hookplugins\/docker$/, replacement: fileURLToPath(new URL("./src/docker/index.ts", import.meta.url)) },
       { find: /^hookplugins\/runtime$/, replacement: fileURLToPath(new URL("./src/runtime/index.ts", import.meta.url)) },
+      { find: /^hookplugins\/cri$/, replacement: fileURLToPath(new URL("./src/cri/index.ts", import.meta.url)) },
     ],
   },
   test: {

@@ -264,10 +264,33 @@ export function rewriteMessage(schemas: SchemaSet, name: string, raw: Uint8Array
     const w = new ProtoWriter();
     const old = before[fieldName];
     const now = after[fieldName];
+    const occurrences = fields.filter((f) => f.no === no);
     if (label === 0 && schemas[type] && old && now && typeof now === "object") {
-      const parts = fields.filter((f) => f.no === no).map((f) => raw.subarray(f.valueStart, f.end));
+      const parts = occurrences.map((f) => raw.subarray(f.valueStart, f.end));
       const sub = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
       w.delimited(no, rewriteMessage(schemas, type, sub, old as DecodedMessage, now as DecodedMessage, `${where}.${fieldName}`));
+    } else if (label === 1 && schemas[type] && Array.isArray(old) && Array.isArray(now) && old.length === occurrences.length) {
+      // one occurrence per element: an element equal to one of the request's keeps that element's bytes
+      const unused = old.map((_, i) => i);
+      now.forEach((item, i) => {
+        const match = unused.findIndex((j) => sameValue(old[j], item));
+        if (match === -1) {
+          writeOne(schemas, w, no, type, item, `${where}.${fieldName}[${i}]`);
+          return;
+        }
+        const kept = occurrences[unused.splice(match, 1)[0]!]!;
+        w.raw(raw.subarray(kept.start, kept.end));
+      });
+    } else if (label === 2 && old && now && typeof old === "object" && typeof now === "object") {
+      // a map entry whose key and value are unchanged keeps its bytes (the last occurrence of a key is its value)
+      const entries = new Map<string, RawField>();
+      for (const f of occurrences) entries.set(decodeMapEntry(schemas, type, raw.subarray(f.valueStart, f.end)).key, f);
+      const oldMap = old as Record<string, unknown>;
+      for (const [key, item] of Object.entries(now as Record<string, unknown>)) {
+        const kept = entries.get(key);
+        if (kept && Object.hasOwn(oldMap, key) && sameValue(oldMap[key], item)) w.raw(raw.subarray(kept.start, kept.end));
+        else writeField(schemas, w, [fieldName, no, type, 2], { [key]: item }, where);
+      }
     } else {
       writeField(schemas, w, spec, now, where);
     }

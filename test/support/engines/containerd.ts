@@ -98,6 +98,9 @@ function configToml(dir: string, options: ContainerdOptions): string {
       '  [plugins."io.containerd.grpc.v1.cri".cni]',
       `    bin_dir = ${tomlString(join(dir, "cni/bin"))}`,
       `    conf_dir = ${tomlString(join(dir, "cni/net.d"))}`,
+      // a runtimes.runc table replaces the default one whole: its runtime_type must be given again
+      '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+      '    runtime_type = "io.containerd.runc.v2"',
       '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
       `    Root = ${tomlString(join(dir, "runc"))}`,
       ...(options.criRuntimePath ? [`    BinaryName = ${tomlString(options.criRuntimePath)}`] : []),

@@ -1,0 +1,132 @@
+/**
+ * The runtime the relay forwards to: one HTTP/2 connection over its UNIX socket, opened on first use and opened again
+ * after it closed (the runtime restarted), and unary calls of the relay's own (ImageStatus, Status).
+ */
+import { connect as connectHttp2, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
+import { connect as connectSocket } from "node:net";
+import { CriStatusError, decodeGrpcMessage, formatGrpcTimeout, frameMessage, GrpcStatus, unframeSingle, type GrpcStatusCode } from "./grpcWire.js";
+
+/** The runtime address is not a UNIX socket address. */
+export class CriUpstreamAddressError extends Error {
+  override name = "CriUpstreamAddressError";
+}
+
+/** The socket path of `unix:///path` (or a bare absolute path). */
+export function parseCriUpstream(address: string): string {
+  const path = address.startsWith("unix://") ? address.slice("unix://".length) : address;
+  if (!path.startsWith("/")) {
+    throw new CriUpstreamAddressError(`the runtime address ${JSON.stringify(address)} is not a UNIX socket; give unix:///run/containerd/containerd.sock or an absolute path`);
+  }
+  return path;
+}
+
+/** HTTP/2 settings of both sides: windows large enough for 16 MiB messages without a stall per 64 KiB. */
+export const http2Settings = { initialWindowSize: 4 * 1024 * 1024, maxFrameSize: 1024 * 1024 } as const;
+
+/** What the relay needs of the runtime's connection. */
+export class CriUpstream {
+  /** The socket path. */
+  readonly path: string;
+  /** `unix://<path>`. */
+  readonly address: string;
+  private session: ClientHttp2Session | undefined;
+  private lastError: Error | undefined;
+  /** Called when a new connection is opened (cached facts about the runtime may be stale). */
+  onConnect: (() => void) | undefined;
+
+  /** The runtime at `address` (`unix:///path`). */
+  constructor(address: string) {
+    this.path = parseCriUpstream(address);
+    this.address = `unix://${this.path}`;
+  }
+
+  private connection(): ClientHttp2Session {
+    const current = this.session;
+    if (current && !current.closed && !current.destroyed) return current;
+    const session = connectHttp2("http://localhost", {
+      createConnection: () => connectSocket(this.path),
+      settings: http2Settings,
+      maxSessionMemory: 256,
+    });
+    session.on("connect", () => {
+      this.lastError = undefined;
+      session.setLocalWindowSize(64 * 1024 * 1024);
+    });
+    session.on("error", (error: Error) => {
+      this.lastError = error;
+    });
+    const forget = (): void => {
+      if (this.session === session) this.session = undefined;
+    };
+    session.on("close", forget);
+    session.on("goaway", forget);
+    session.unref();
+    this.session = session;
+    this.onConnect?.();
+    return session;
+  }
+
+  /** Why the runtime cannot be reached, for a status message. */
+  unavailable(detail?: string): CriStatusError {
+    const why = this.lastError?.message ?? detail ?? "the connection closed";
+    return new CriStatusError(GrpcStatus.UNAVAILABLE, `hookplugins cri-proxy: the container runtime at ${this.address} is not answering (${why}); the relay retries on the next call`);
+  }
+
+  /** Opens a call on the runtime with `headers` (pseudo-headers :method and :path included). */
+  request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
+    return this.connection().request(headers, { endStream: false });
+  }
+
+  /** A unary call of the relay's own: `path` with `payload`; resolves with the reply message, rejects with CriStatusError. */
+  unary(path: string, payload: Uint8Array, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      let call: ClientHttp2Stream;
+      try {
+        call = this.request({
+          ":method": "POST",
+          ":path": path,
+          "content-type": "application/grpc",
+          te: "trailers",
+          ...(options.timeoutMs !== undefined && { "grpc-timeout": formatGrpcTimeout(options.timeoutMs) }),
+        });
+      } catch (error) {
+        reject(this.unavailable((error as Error).message));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let status: GrpcStatusCode | number | undefined;
+      let message = "";
+      const take = (headers: Record<string, unknown>): void => {
+        if (headers["grpc-status"] !== undefined) {
+          status = Number(headers["grpc-status"]);
+          message = decodeGrpcMessage(String(headers["grpc-message"] ?? ""));
+        }
+      };
+      const abort = (): void => void call.close(constants.NGHTTP2_CANCEL);
+      options.signal?.addEventListener("abort", abort, { once: true });
+      call.on("response", take);
+      call.on("trailers", take);
+      call.on("data", (chunk: Buffer) => chunks.push(chunk));
+      call.on("error", () => undefined);
+      call.on("close", () => {
+        options.signal?.removeEventListener("abort", abort);
+        if (status === undefined) reject(options.signal?.aborted ? new CriStatusError(GrpcStatus.CANCELLED, "cancelled") : this.unavailable());
+        else if (status !== 0) reject(new CriStatusError(status as GrpcStatusCode, `${path}: ${message}`));
+        else {
+          try {
+            resolve(unframeSingle(Buffer.concat(chunks), undefined, path));
+          } catch (error) {
+            reject(error as Error);
+          }
+        }
+      });
+      call.end(frameMessage(payload));
+    });
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.session?.close();
+    this.session = undefined;
+  }
+}

@@ -98,7 +98,7 @@ export interface Podman {
 
 /**
  * Sets up Podman in a new temporary folder: containers.conf as the engines README says (default_ulimits, or every
- * container fails here; cgroupfs; file events), its own root, run root, temporary folder and runc state folder, and
+ * container fails here; cgroupfs; file events), its own root, run root and temporary folder, and
  * the busybox root filesystem imported as "bb".
  */
 export async function startPodman(): Promise<Podman> {
@@ -119,7 +119,10 @@ export async function startPodman(): Promise<Podman> {
   );
   const podmanBin = toolPath("podman");
   const env = { ...process.env, CONTAINERS_CONF: conf };
-  const base = ["--root", join(dir, "root"), "--runroot", join(dir, "runroot"), "--storage-driver", "vfs", "--runtime-flag", `root=${join(dir, "runc")}`];
+  const base = ["--root", join(dir, "root"), "--runroot", join(dir, "runroot"), "--storage-driver", "vfs"];
+  // no private runc state folder (--runtime-flag root=...): conmon's exit command (`podman container cleanup`) does not
+  // pass runtime flags on, so its `runc delete` missed the container and a later start failed 1 time in 4 with
+  // "container with given ID already exists"; `stop` removes every container, and with it its state in /run/runc
   let stopped: Promise<void> | undefined;
   const p: Podman = {
     dir,

@@ -18,7 +18,7 @@ import type { Chain } from "./chain.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import { CallContext } from "./hookContext.js";
 import type { HookEndEvent, HookErrorEvent, HostCore } from "./hostCore.js";
-import { channelActive, emitStart, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
+import { channelActive, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
 import type { Watched } from "./watchdog.js";
 
 /** How one hook point calls a plugin and folds its result into the run. */
@@ -204,7 +204,7 @@ export class Run implements Watched {
         this.#startedAt = start;
         if (this.core.onStart) {
           this.#flush();
-          emitStart(this.core, entry.name, spec.name);
+          this.core.emitStart({ plugin: entry.name, hook: spec.name });
           base = -1;
         } else base = start;
       }

@@ -385,26 +385,23 @@ export class Run implements Watched {
   }
 
   #await(): void {
-    if (this.#waiting > 0) {
-      try {
-        this.#flush();
-      } catch (error) {
-        // a listener threw: the run fails with its error, and the pending call is aborted
-        this.#ctx!.abort(error);
-        this.#newHandlers();
-        this.pending = undefined;
-        this.deadline = Infinity;
-        this.#settle(error);
-        return;
-      }
-    }
     const limit = this.current!.timeoutMs;
     const watchdog = this.core.watchdog;
     if (limit > 0 && (!this.#watched || limit < watchdog.shortestMs)) {
       this.#watched = true;
       watchdog.watch(this, limit);
     }
+    // the handlers go on first: a step abandoned below must not leave its rejection unhandled
     this.pending!.then(this.#onDone, this.#onFailed);
+    if (this.#waiting > 0) {
+      try {
+        this.#flush();
+      } catch (error) {
+        // a listener threw: the run fails with its error, and the pending call is aborted
+        this.#ctx!.abort(error);
+        this.#drop(error);
+      }
+    }
   }
 
   #stepDone(result: unknown): void {
@@ -482,6 +479,11 @@ export class Run implements Watched {
       this.#ctx!.abort(this.signal!.reason);
       if (error instanceof PluginHookError) this.#failed(this.current!, error, this.#message, true);
     }
+    this.#drop(error);
+  }
+
+  /** Leaves the pending step (what it still delivers is ignored) and settles the run with `error`. */
+  #drop(error: unknown): void {
     this.#newHandlers();
     this.pending = undefined;
     this.deadline = Infinity;

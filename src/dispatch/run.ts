@@ -359,6 +359,8 @@ export class Run implements Watched {
     const signal = this.signal;
     if (signal) {
       if (signal.aborted) {
+        // a step left before it was awaited: its rejection must not go unhandled
+        if (this.pending !== undefined) this.pending.then(noop, noop);
         this.#abort();
         return promise;
       }

@@ -198,6 +198,40 @@ describe("image pulls and loads", () => {
     expect(pulled).toEqual([["overlay2", { Id: "sha256:abc", RepoTags: ["127.0.0.1:5000/bb:1"] }]]);
   });
 
+  it("runs postPull once per tag a pull of all tags (no tag in the query) reported, each with its own inspect", async () => {
+    const pulled: unknown[] = [];
+    h.registry.registerImagePlugin({ name: "scan", postPull: (_ctx, _snapshotter, image) => void pulled.push(image) });
+    // what dockerd 20.10 streams for `docker pull -a 127.0.0.1:5000/multi`
+    h.on("POST", /\/images\/create$/, (_r, res) =>
+      progress(res, [
+        { status: "Pulling from multi", id: "2" },
+        { status: "Digest: sha256:0502" },
+        { status: "Pulling from multi", id: "1" },
+        { status: "Digest: sha256:0502" },
+        { status: "Status: Downloaded newer image for 127.0.0.1:5000/multi" },
+      ]),
+    );
+    h.on("GET", /\/images\/127\.0\.0\.1(:|%3A)5000\/multi(:|%3A)\d\/json$/, (r, res) => json(res, 200, { Id: `sha256:${r.url.split("/").at(-2)!.slice(-1)}`, RepoTags: [decodeURIComponent(r.url.split("/").slice(-3, -1).join("/"))] }));
+    const reply = await h.call("POST", "/v1.41/images/create?fromImage=127.0.0.1%3A5000%2Fmulti");
+    expect(reply.status).toBe(200);
+    expect(reply.body).not.toContain("error");
+    expect(pulled).toEqual([
+      { Id: "sha256:2", RepoTags: ["127.0.0.1:5000/multi:2"] },
+      { Id: "sha256:1", RepoTags: ["127.0.0.1:5000/multi:1"] },
+    ]);
+  });
+
+  it("runs postPull once per image a load stream reported, with each image's inspect", async () => {
+    const pulled: unknown[] = [];
+    h.registry.registerImagePlugin({ name: "scan", postPull: (_ctx, _snapshotter, image) => void pulled.push(image) });
+    h.on("POST", /\/images\/load$/, (_r, res) => progress(res, [{ stream: "Loaded image: aa:1\n" }, { stream: "Loaded image: bb:2\n" }]));
+    h.on("GET", /\/images\/aa(:|%3A)1\/json$/, (_r, res) => json(res, 200, { Id: "sha256:aa" }));
+    h.on("GET", /\/images\/bb(:|%3A)2\/json$/, (_r, res) => json(res, 200, { Id: "sha256:bb" }));
+    const reply = await h.call("POST", "/images/load", "tar bytes");
+    expect(reply.status).toBe(200);
+    expect(pulled).toEqual([{ Id: "sha256:aa" }, { Id: "sha256:bb" }]);
+  });
+
   it("does not run postPull when the engine's stream reports an error", async () => {
     let ran = false;
     h.registry.registerImagePlugin({ name: "scan", postPull: () => void (ran = true) });

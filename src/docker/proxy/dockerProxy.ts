@@ -83,10 +83,11 @@ export async function createDockerProxy(options: DockerProxyOptions): Promise<Do
   }
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const handoffDir = options.handoffDir ?? defaultHandoffDir;
-  const engine = new UpstreamClient(upstream);
-  const ctx: RouteContext = { host: options.host, engine, handoffDir, log };
   const daemonHooks = options.daemonHooks !== false;
   if (daemonHooks) await options.host.daemon.preStart();
+  // after the start hooks: a failing one leaves nothing open
+  const engine = new UpstreamClient(upstream);
+  const ctx: RouteContext = { host: options.host, engine, handoffDir, log };
   let server: RelayServer | undefined;
   let routes: HandlerSpec[];
   try {

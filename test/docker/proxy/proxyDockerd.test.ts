@@ -18,7 +18,7 @@ import { envLimitsPlugin } from "../../../hookplugins/envlimits/index.js";
 import { createPolicyPlugins } from "../../../hookplugins/policy/index.js";
 import { runCommand, type RunResult } from "../../support/engines/processes.js";
 import { registrySkipReason, startRegistry, type Registry } from "../../support/engines/registry.js";
-import { describeWithTools } from "../../support/tools.js";
+import { describeWithTools, requireTools, toolPath } from "../../support/tools.js";
 import { findOnPath, startDockerd, type Dockerd } from "../dockerd.js";
 
 let d: Dockerd;
@@ -136,7 +136,7 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the Docker 
   });
 
   it("runs postPull once for a real pull from a local registry, with the storage driver and the image's inspect", async (ctx) => {
-    if (!registry) ctx.skip();
+    requireTools(ctx, "docker-registry");
     // push straight to dockerd (no postPull), remove, then pull through the proxy
     const reference = `${registry.address}/bb:proxy`;
     for (const args of [["tag", "bb", reference], ["push", reference], ["rmi", reference]]) expect((await d.docker(args, { timeoutMs: 60_000 })).code).toBe(0);
@@ -146,6 +146,25 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the Docker 
     expect(pulled).toHaveLength(1);
     expect(pulled[0]!.snapshotter).toBe("vfs");
     expect(pulled[0]!.image.RepoTags).toContain(reference);
+  });
+
+  it("runs postPull once per tag for a real docker pull -a from a local registry, and adds no error to it", async (ctx) => {
+    requireTools(ctx, "docker-registry");
+    // two different images (bb, and a one-file import), pushed straight to dockerd and removed, then pulled through the proxy
+    const repository = `${registry.address}/multi`;
+    const files = join(d.dir, "multi-rootfs");
+    await mkdir(files, { recursive: true });
+    await writeFile(join(files, "two"), "2\n");
+    const imported = await runCommand("/bin/sh", ["-c", `tar -C '${files}' -c . | docker import - ${repository}:2`], { ...process.env, DOCKER_HOST: `unix://${d.socketPath}` }, 60_000);
+    expect(imported.code).toBe(0);
+    expect((await d.docker(["tag", "bb", `${repository}:1`])).code).toBe(0);
+    for (const tag of ["1", "2"]) {
+      for (const args of [["push", `${repository}:${tag}`], ["rmi", `${repository}:${tag}`]]) expect((await d.docker(args, { timeoutMs: 60_000 })).code).toBe(0);
+    }
+    pulled.length = 0;
+    const pull = await docker(["pull", "-a", repository]);
+    expect({ code: pull.code, stderr: pull.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(pulled.flatMap((p) => (p.image.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:`))).sort()).toEqual([`${repository}:1`, `${repository}:2`]);
   });
 
   it("runs postPull once for docker load, with the image it loaded", async () => {
@@ -183,12 +202,12 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the Docker 
   });
 
   it("serves Debian's docker CLI 20.10 as well: create with envlimits, and the policy's refusal", async (ctx) => {
-    if (!existsSync("/usr/bin/docker")) ctx.skip();
+    requireTools(ctx, "docker-20.10");
     const env = { PATH: process.env["PATH"], HOME: d.dir, DOCKER_CONFIG: join(d.dir, "cli"), DOCKER_HOST: `unix://${socket}` };
-    const created = await runCommand("/usr/bin/docker", ["create", "--name", name("cli2010"), "-e", "HOOKPLUGINS_MEMORY=32m", "bb", "true"], env, 60_000);
+    const created = await runCommand(toolPath("docker-20.10"), ["create", "--name", name("cli2010"), "-e", "HOOKPLUGINS_MEMORY=32m", "bb", "true"], env, 60_000);
     expect(created.stderr).toBe("");
     expect((await docker(["inspect", "-f", "{{.HostConfig.Memory}}", name("cli2010")])).stdout.trim()).toBe(String(32 * 1024 * 1024));
-    const refused = await runCommand("/usr/bin/docker", ["create", "--privileged", "bb", "true"], env, 60_000);
+    const refused = await runCommand(toolPath("docker-20.10"), ["create", "--privileged", "bb", "true"], env, 60_000);
     expect(refused.stderr).toContain('Error response from daemon: plugin "policy" failed in ContainerPlugin.preCreate');
   });
 

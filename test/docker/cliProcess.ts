@@ -19,6 +19,10 @@ export interface CliProcess {
   child: ChildProcess;
   /** Its stdout and stderr so far, interleaved as they arrived. */
   output(): string;
+  /** Its stdout so far. */
+  stdout(): string;
+  /** Its stderr so far. */
+  stderr(): string;
   /** Its exit code (null when a signal ended it). */
   exit: Promise<number | null>;
 }
@@ -58,10 +62,11 @@ export function useCliTest(prefix: string, afterProcesses?: () => void): CliTest
     },
     start(args, env = {}) {
       const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-      child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-      const proc = { child, output: () => output, exit: new Promise<number | null>((r) => child.once("exit", (code) => r(code))) };
+      let [output, stdout, stderr] = ["", "", ""];
+      child.stdout!.on("data", (c: Buffer) => ((output += c.toString()), (stdout += c.toString())));
+      child.stderr!.on("data", (c: Buffer) => ((output += c.toString()), (stderr += c.toString())));
+      const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      const proc = { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exit };
       procs.push(proc);
       return proc;
     },

@@ -5,6 +5,7 @@
  */
 import { once } from "node:events";
 import { existsSync, statSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -87,7 +88,7 @@ describe("hookplugins docker-proxy", () => {
 
 /** A project with envlimits and a plugin folder `name` whose index.ts is `source` (it imports from "hookplugins"). */
 async function projectWith(name: string, source: string): Promise<string> {
-  const root = join(dir, "project");
+  const root = join(t.dir, "project");
   const folder = join(root, "plugins", name);
   await mkdir(folder, { recursive: true });
   const manifest = { name, version: "1.0.0", description: `The ${name} plugin`, author: "Test Author", engines: { hookplugins: ">=0.1.0" } };
@@ -97,28 +98,16 @@ async function projectWith(name: string, source: string): Promise<string> {
   return root;
 }
 
-/** Starts the CLI with stdout and stderr kept apart. */
-function startApart(args: readonly string[]): Proc & { stdout(): string; stderr(): string } {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const proc = { child, output: () => stdout + stderr, stdout: () => stdout, stderr: () => stderr, exit: new Promise<number | null>((r) => child.once("exit", (code) => r(code))) };
-  procs.push(proc);
-  return proc;
-}
-
 describe("hookplugins docker-proxy with a project's own plugins", () => {
   it("runs the project's DaemonPlugin.preStopHook on SIGINT and exits 0", async () => {
-    const marker = join(dir, "stopped");
+    const marker = join(t.dir, "stopped");
     const root = await projectWith(
       "stopper",
       `import { writeFileSync } from "node:fs";\nimport { registerDaemonPlugin } from "hookplugins";\nregisterDaemonPlugin({ name: "stopper", preStopHook() { writeFileSync(${JSON.stringify(marker)}, "preStopHook"); } });\n`,
     );
-    const socket = join(dir, "proxy.sock");
-    const proc = start(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(dir, "engine.sock")}`, "--handoff-dir", join(dir, "handoff")]);
-    await until(proc, "Serving the Docker Engine API");
+    const socket = join(t.dir, "proxy.sock");
+    const proc = t.start(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(t.dir, "engine.sock")}`, "--handoff-dir", join(t.dir, "handoff")]);
+    await untilOutput(proc, "Serving the Docker Engine API");
     expect(existsSync(marker)).toBe(false);
     proc.child.kill("SIGINT");
     expect(await proc.exit).toBe(0);
@@ -128,9 +117,9 @@ describe("hookplugins docker-proxy with a project's own plugins", () => {
 
   it("answers a project plugin hanging in preCreate past --timeout 100 with 504 naming 100 ms, and sends nothing", async () => {
     const root = await projectWith("hang", `import { registerContainerPlugin } from "hookplugins";\nregisterContainerPlugin({ name: "hang", preCreate: () => new Promise<void>(() => {}) });\n`);
-    const socket = join(dir, "proxy.sock");
-    const proc = start(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(dir, "engine.sock")}`, "--handoff-dir", join(dir, "handoff"), "--timeout", "100"]);
-    await until(proc, "Serving the Docker Engine API");
+    const socket = join(t.dir, "proxy.sock");
+    const proc = t.start(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(t.dir, "engine.sock")}`, "--handoff-dir", join(t.dir, "handoff"), "--timeout", "100"]);
+    await untilOutput(proc, "Serving the Docker Engine API");
     const reply = await post(socket, "/v1.41/containers/create", JSON.stringify({ Image: "bb" }));
     expect(reply.status).toBe(504);
     expect(JSON.parse(reply.body).message).toMatch(/plugin "hang" timed out in ContainerPlugin\.preCreate after 100 ms/);
@@ -139,11 +128,11 @@ describe("hookplugins docker-proxy with a project's own plugins", () => {
 
   it("writes its change log lines to stderr and only its serving line to stdout", async () => {
     const root = await project();
-    const socket = join(dir, "proxy.sock");
-    const proc = startApart(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(dir, "engine.sock")}`, "--handoff-dir", join(dir, "handoff")]);
-    await until(proc, "Serving the Docker Engine API");
+    const socket = join(t.dir, "proxy.sock");
+    const proc = t.start(["-C", root, "docker-proxy", "--listen", socket, "--upstream", `unix://${join(t.dir, "engine.sock")}`, "--handoff-dir", join(t.dir, "handoff")]);
+    await untilOutput(proc, "Serving the Docker Engine API");
     expect((await post(socket, "/v1.41/containers/create", JSON.stringify({ Image: "bb", Env: ["HOOKPLUGINS_MEMORY=64m"] }))).status).toBe(201);
-    await until(proc, "changed /HostConfig/Memory");
+    await untilOutput(proc, "changed /HostConfig/Memory");
     expect(proc.stderr()).toContain("hookplugins docker-proxy: POST /v1.41/containers/create: changed /HostConfig/Memory by envlimits (absent -> 67108864)\n");
     expect(proc.stdout()).not.toContain("changed");
     expect(proc.stdout()).toMatch(/^Serving the Docker Engine API on /);

@@ -101,7 +101,7 @@ function connectionTokens(rawHeaders: readonly string[]): Set<string> {
 }
 
 /** The end-to-end fields of `rawHeaders` as [name, value] pairs, names as sent, minus `drop` (lower-case). */
-function endToEnd(rawHeaders: readonly string[], drop: ReadonlySet<string>): [string, string][] {
+export function endToEnd(rawHeaders: readonly string[], drop: ReadonlySet<string>): [string, string][] {
   const listed = connectionTokens(rawHeaders);
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

@@ -31,7 +31,7 @@ export function containerUpdate(ctx: RouteContext): (req: IncomingMessage, res: 
     const contentType = req.headers["content-type"];
     const answer = await ctx.engine.request(req.method ?? "POST", req.url ?? "/", { body, signal, ...(contentType && { headers: { "Content-Type": contentType } }) });
     if (answer.status >= 200 && answer.status < 300) {
-      const { body: container, status } = await engineJson<ContainerJSON>(ctx, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+      const { body: container, status } = await engineJson<ContainerJSON>(ctx.engine, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
       if (container === undefined) throw new ProxyHttpError(502, `the engine applied the update, but then could not inspect container ${params["id"]} (status ${status}); postUpdate did not run`);
       const env = ((container.Config as { Env?: string[] | null } | undefined)?.Env ?? []).slice();
       try {

@@ -52,10 +52,10 @@ export function imageIngest(ctx: RouteContext, kind: "create" | "load"): (req: I
 async function notify(ctx: RouteContext, req: IncomingMessage, images: readonly string[], signal: AbortSignal): Promise<string | undefined> {
   if (images.length === 0) return undefined;
   const prefix = versionPrefix(req);
-  const info = await engineJson<{ Driver?: string }>(ctx, `${prefix}/info`);
+  const info = await engineJson<{ Driver?: string }>(ctx.engine, `${prefix}/info`);
   const snapshotter = info.body?.Driver ?? "";
   for (const name of images) {
-    const inspected = await engineJson<ImageInfo>(ctx, `${prefix}/images/${name.split("/").map(encodeURIComponent).join("/")}/json`);
+    const inspected = await engineJson<ImageInfo>(ctx.engine, `${prefix}/images/${name.split("/").map(encodeURIComponent).join("/")}/json`);
     if (inspected.status !== 200 || inspected.body === undefined) return `the engine reported ${name} as stored, but cannot inspect it (status ${inspected.status}); postPull did not run for it`;
     await ctx.host.image.postPull(snapshotter, inspected.body, { signal });
   }

@@ -5,6 +5,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions, type ServerResponse } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { errorMessage } from "./errorResponse.js";
 import type { UpstreamAddress } from "./routeTypes.js";
 import { formatUpstreamAddress } from "./upstreamAddress.js";
 
@@ -18,7 +19,7 @@ export class UpstreamUnavailableError extends Error {
 
   /** `cannot reach the engine at <address>: <cause>`. */
   constructor(address: string, cause: unknown, what = "cannot reach the engine at") {
-    super(`${what} ${address}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${what} ${address}: ${errorMessage(cause)}`, { cause });
     this.address = address;
   }
 }

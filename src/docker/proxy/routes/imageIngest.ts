@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ImageInfo } from "hookplugins";
+import { errorMessage } from "../errorResponse.js";
 import { clientGone, engineJson, queryOf, versionPrefix, type RouteContext } from "./context.js";
 import { ProgressTap } from "./progressTap.js";
 
@@ -39,7 +40,7 @@ export function imageIngest(ctx: RouteContext, kind: "create" | "load"): (req: I
         if (status < 200 || status >= 300 || tap.error !== undefined) return undefined;
         const query = queryOf(req);
         const images = kind === "load" ? tap.loaded : [query.get("fromSrc") ? importedImage(query, tap) : pulledImage(query)].filter((x): x is string => x !== undefined);
-        const failure = await notify(ctx, req, images, signal).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+        const failure = await notify(ctx, req, images, signal).catch(errorMessage);
         if (failure === undefined) return undefined;
         ctx.log(`hookplugins docker-proxy: ${failure}`);
         return Buffer.from(`${JSON.stringify({ errorDetail: { message: failure }, error: failure })}\r\n`);

@@ -113,6 +113,11 @@ export function endToEnd(rawHeaders: readonly string[], drop: ReadonlySet<string
   return pairs;
 }
 
+/** A body as bytes (a string as UTF-8; a Uint8Array's bytes without a copy). */
+function bytesOf(body: Buffer | Uint8Array | string): Buffer {
+  return typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
 /** A client of the engine for in-process route handlers. */
 export class UpstreamClient {
   /** The engine's address. */
@@ -158,8 +163,7 @@ export class UpstreamClient {
     const has = (name: string): boolean => headers.some(([n]) => n.toLowerCase() === name);
     if (options.body !== undefined) {
       const b = options.body;
-      if (typeof b === "string") body = Buffer.from(b, "utf8");
-      else if (b instanceof Uint8Array) body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      if (typeof b === "string" || b instanceof Uint8Array) body = bytesOf(b);
       else {
         body = Buffer.from(JSON.stringify(b), "utf8");
         if (!has("content-type")) headers.push(["Content-Type", "application/json"]);
@@ -216,8 +220,7 @@ export class UpstreamClient {
     for (const [name, value] of override.values()) if (value !== undefined) headers.push([name, value]);
     let body: Buffer | undefined;
     if (replaced) {
-      const b = options.body!;
-      body = typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      body = bytesOf(options.body!);
       if (!override.has("content-length")) headers.push(["Content-Length", String(body.length)]);
     } else if (/(^|,)\s*chunked\s*$/i.test(String(req.headers["transfer-encoding"] ?? ""))) {
       headers.push(["Transfer-Encoding", "chunked"]);

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ImageInfo } from "hookplugins";
+import { errorMessage } from "../errorResponse.js";
 import { clientGone, engineJson, queryOf, versionPrefix, type RouteContext } from "./context.js";
 import { ProgressTap } from "./progressTap.js";
 
@@ -54,7 +55,7 @@ export function imageIngest(ctx: RouteContext, kind: "create" | "load"): (req: I
         if (status < 200 || status >= 300 || tap.error !== undefined) return undefined;
         const query = queryOf(req);
         const images = kind === "load" ? tap.loaded : query.get("fromSrc") ? [importedImage(query, tap)].filter((x): x is string => x !== undefined) : pulledImages(query, tap);
-        const failure = await notify(ctx, req, images, signal).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+        const failure = await notify(ctx, req, images, signal).catch(errorMessage);
         if (failure === undefined) return undefined;
         ctx.log(`hookplugins docker-proxy: ${failure}`);
         return Buffer.from(`${JSON.stringify({ errorDetail: { message: failure }, error: failure })}\r\n`);
@@ -67,10 +68,10 @@ export function imageIngest(ctx: RouteContext, kind: "create" | "load"): (req: I
 async function notify(ctx: RouteContext, req: IncomingMessage, images: readonly string[], signal: AbortSignal): Promise<string | undefined> {
   if (images.length === 0) return undefined;
   const prefix = versionPrefix(req);
-  const info = await engineJson<{ Driver?: string }>(ctx, `${prefix}/info`);
+  const info = await engineJson<{ Driver?: string }>(ctx.engine, `${prefix}/info`);
   const snapshotter = info.body?.Driver ?? "";
   for (const name of images) {
-    const inspected = await engineJson<ImageInfo>(ctx, `${prefix}/images/${name.split("/").map(encodeURIComponent).join("/")}/json`);
+    const inspected = await engineJson<ImageInfo>(ctx.engine, `${prefix}/images/${name.split("/").map(encodeURIComponent).join("/")}/json`);
     if (inspected.status !== 200 || inspected.body === undefined) return `the engine reported ${name} as stored, but cannot inspect it (status ${inspected.status}); postPull did not run for it`;
     await ctx.host.image.postPull(snapshotter, inspected.body, { signal });
   }

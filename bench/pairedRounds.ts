@@ -69,11 +69,16 @@ export function pairedRatio(m: Measured, a: string, b: string): number {
   return median(xs.map((x, i) => x / ys[i]!));
 }
 
+/** The 25th and 75th percentile of a list (its interquartile range). */
+export function quartiles(xs: readonly number[]): [number, number] {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return [sorted[Math.floor((sorted.length - 1) / 4)]!, sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]!];
+}
+
 /** The 25th and 75th percentile of the per-round ratios a/b (how steady the ratio is). */
 export function ratioSpread(m: Measured, a: string, b: string): [number, number] {
   const ys = m.samples[b]!;
-  const rs = m.samples[a]!.map((x, i) => x / ys[i]!).sort((p, q) => p - q);
-  return [rs[Math.floor((rs.length - 1) / 4)]!, rs[Math.ceil(((rs.length - 1) * 3) / 4)]!];
+  return quartiles(m.samples[a]!.map((x, i) => x / ys[i]!));
 }
 
 /** Runs `contender` for about `ms` (whole chunks); returns [operations, elapsed ms]. */

@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installRuntimeWrapper } from "../src/runtime/install.js";
 import { startDockerd, type Dockerd } from "../test/docker/dockerd.js";
-import { median } from "./pairedRounds.js";
+import { median, quartiles } from "./pairedRounds.js";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../..");
 const calls = Number(process.env["BENCH_CALLS"] ?? 200);
@@ -47,11 +47,6 @@ function interleaved(n: number, ...contenders: (() => number)[]): number[][] {
     for (const k of order) times[k]!.push(contenders[k]!());
   }
   return times;
-}
-
-function quartiles(values: readonly number[]): [number, number] {
-  const s = [...values].sort((p, q) => p - q);
-  return [s[Math.floor((s.length - 1) / 4)]!, s[Math.ceil(((s.length - 1) * 3) / 4)]!];
 }
 
 /** Prints one ratio line: label, median of per-pair ratios, IQR, target, verdict; and the medians. */

@@ -18,7 +18,7 @@ import type { Chain } from "./chain.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import { CallContext } from "./hookContext.js";
 import type { HookEndEvent, HookErrorEvent, HostCore } from "./hostCore.js";
-import { channelActive, emitStart, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
+import { channelActive, HookCall, invokePublished, publishError, publishResult, publishWentAsync } from "./tracing.js";
 import type { Watched } from "./watchdog.js";
 
 /** How one hook point calls a plugin and folds its result into the run. */
@@ -204,7 +204,7 @@ export class Run implements Watched {
         this.#startedAt = start;
         if (this.core.onStart) {
           this.#flush();
-          emitStart(this.core, entry.name, spec.name);
+          this.core.emitStart({ plugin: entry.name, hook: spec.name });
           base = -1;
         } else base = start;
       }
@@ -359,6 +359,8 @@ export class Run implements Watched {
     const signal = this.signal;
     if (signal) {
       if (signal.aborted) {
+        // a step left before it was awaited: its rejection must not go unhandled
+        if (this.pending !== undefined) this.pending.then(noop, noop);
         this.#abort();
         return promise;
       }
@@ -385,26 +387,23 @@ export class Run implements Watched {
   }
 
   #await(): void {
-    if (this.#waiting > 0) {
-      try {
-        this.#flush();
-      } catch (error) {
-        // a listener threw: the run fails with its error, and the pending call is aborted
-        this.#ctx!.abort(error);
-        this.#newHandlers();
-        this.pending = undefined;
-        this.deadline = Infinity;
-        this.#settle(error);
-        return;
-      }
-    }
     const limit = this.current!.timeoutMs;
     const watchdog = this.core.watchdog;
     if (limit > 0 && (!this.#watched || limit < watchdog.shortestMs)) {
       this.#watched = true;
       watchdog.watch(this, limit);
     }
+    // the handlers go on first: a step abandoned below must not leave its rejection unhandled
     this.pending!.then(this.#onDone, this.#onFailed);
+    if (this.#waiting > 0) {
+      try {
+        this.#flush();
+      } catch (error) {
+        // a listener threw: the run fails with its error, and the pending call is aborted
+        this.#ctx!.abort(error);
+        this.#drop(error);
+      }
+    }
   }
 
   #stepDone(result: unknown): void {
@@ -482,6 +481,11 @@ export class Run implements Watched {
       this.#ctx!.abort(this.signal!.reason);
       if (error instanceof PluginHookError) this.#failed(this.current!, error, this.#message, true);
     }
+    this.#drop(error);
+  }
+
+  /** Leaves the pending step (what it still delivers is ignored) and settles the run with `error`. */
+  #drop(error: unknown): void {
     this.#newHandlers();
     this.pending = undefined;
     this.deadline = Infinity;

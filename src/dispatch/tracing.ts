@@ -1,7 +1,7 @@
 /**
- * The single point of measurement of a plugin hook call: it publishes on the `hookplugins:hook` TracingChannel
- * of node:diagnostics_channel and emits the host's hookStart/hookEnd/hookError events. A run creates one
- * message (HookCall) per plugin call only while the channel has subscribers; the host events need none.
+ * Publishing plugin hook calls on the `hookplugins:hook` TracingChannel of node:diagnostics_channel. A run creates
+ * one message (HookCall) per plugin call only while the channel has subscribers. (The host's hookStart/hookEnd/
+ * hookError events are emitted by the run itself, through HostCore.)
  */
 import { tracingChannel, type TracingChannel } from "node:diagnostics_channel";
 import type { PluginHookError } from "../errors.js";
@@ -9,7 +9,6 @@ import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy, PluginType } from "../plugins/interfaces.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import type { CallContext } from "./hookContext.js";
-import type { HostCore } from "./hostCore.js";
 import type { Run } from "./run.js";
 
 /** The name of the TracingChannel every hook call is published on (channels `tracing:hookplugins:hook:start`, ...). */
@@ -115,9 +114,4 @@ function publishFinish(message: HookCall, async: boolean): void {
   } else {
     tc.end.publish(message);
   }
-}
-
-/** Emits the host's hookStart event (when listened to). */
-export function emitStart(core: HostCore, plugin: string, hook: HookName): void {
-  if (core.onStart) core.emitStart({ plugin, hook });
 }

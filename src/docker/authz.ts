@@ -2,8 +2,8 @@
  * Docker's authorization plugin API (AuthZPlugin.AuthZReq, AuthZPlugin.AuthZRes) on top of a hookplugins host:
  * container and volume create requests run through the host's preCreate and preVolumeCreate as admission checks.
  */
-import { PluginHookError, type AuditEntry, type ContainerCreateConfig, type Host, type VolumeCreateConfig } from "hookplugins";
-import { attributeChanges, describeChanges, type AttributedChange } from "./changeReport.js";
+import { PluginHookError, type ContainerCreateConfig, type Host, type VolumeCreateConfig } from "hookplugins";
+import { describeChanges, runAttributed, type AttributedChange } from "./changeReport.js";
 import { Deadlines } from "./deadlines.js";
 
 /** What the bridge does when plugins would change a request (dockerd cannot apply a changed body). */
@@ -109,14 +109,10 @@ export function createAuthzHandlers(options: AuthzOptions): { handlers: Record<s
   };
 
   async function check(checked: Checked, signal: AbortSignal): Promise<AttributedChange[]> {
-    const audit: AuditEntry[] = [];
-    // a decoded JSON body: structuredClone copies it exactly
-    const original: unknown = structuredClone(checked.config);
-    const final: unknown =
-      checked.kind === "container"
-        ? await options.host.container.preCreate(checked.config, { audit, signal })
-        : await options.host.volume.preVolumeCreate(checked.config, { audit, signal });
-    return attributeChanges(original, final, audit);
+    const { changes } = await runAttributed(checked.config, (audit) =>
+      checked.kind === "container" ? options.host.container.preCreate(checked.config, { audit, signal }) : options.host.volume.preVolumeCreate(checked.config, { audit, signal }),
+    );
+    return changes;
   }
 
   async function authzReq(body: unknown): Promise<AuthzReply> {

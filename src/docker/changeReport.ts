@@ -34,6 +34,18 @@ function show(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/**
+ * Runs a create hook (preCreate, preVolumeCreate) through `run`, which may change `config` in place, and resolves
+ * with the plugins' result and its net changes from `config` as it was before, attributed through the run's audit.
+ */
+export async function runAttributed(config: object, run: (audit: AuditEntry[]) => Promise<unknown>): Promise<{ final: unknown; changes: AttributedChange[] }> {
+  const audit: AuditEntry[] = [];
+  // a decoded JSON body: structuredClone copies it exactly
+  const original: unknown = structuredClone(config);
+  const final = await run(audit);
+  return { final, changes: attributeChanges(original, final, audit) };
+}
+
 /** "/HostConfig/Memory by envlimits (0 -> 536870912), /Env by envlimits (...)". */
 export function describeChanges(changes: readonly AttributedChange[]): string {
   return changes.map((c) => `${c.pointer} by ${c.plugins.join(" and ")} (${show(c.before)} -> ${show(c.after)})`).join(", ");

@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type * as TypedEmitterModule from "typed-emitter";
-import type { DefaultHostTypes, ExternalPluginEvents, HostTypes, PluginRegistry, PluginSource, PluginType, Unregister } from "hookplugins";
+import type { DefaultHostTypes, ExternalPluginEvents, HostExternalPlugins, HostTypes, PluginRegistry, PluginSource, PluginType, Unregister } from "hookplugins";
 import { checkCapabilities } from "./capabilities.js";
 import { describeSources, discoverPlugins, type DiscoveryProblem, type ExternalSources, type FoundPlugin } from "./discovery.js";
 import { ExecutablePlugin, readExecutableCapabilities, type ExecutableOptions } from "./executablePlugin.js";
@@ -72,10 +72,11 @@ export class ExternalPluginLoadError extends Error {
 /** The typed emitter of external plugin events. */
 export type ExternalEventEmitter = TypedEmitterModule.default<ExternalPluginEvents>;
 
-/** The external plugins loaded into one registry (typed by that registry's host types). */
-export interface ExternalPlugins<T extends HostTypes = DefaultHostTypes> {
-  /** The registry their proxies are registered in. */
-  readonly registry: PluginRegistry<T>;
+/**
+ * The external plugins loaded into one registry (typed by that registry's host types): what createHost's `external`
+ * option takes (HostExternalPlugins), and more.
+ */
+export interface ExternalPlugins<T extends HostTypes = DefaultHostTypes> extends HostExternalPlugins<T> {
   /** Their events: pluginLog, pluginHealth, pluginProcess. */
   readonly events: ExternalEventEmitter;
   /** Files in the sources that are not usable plugins. */

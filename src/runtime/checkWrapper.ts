@@ -8,7 +8,7 @@ import { access, constants, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { checkTrustedPath, checkTrustedPlace } from "./trustedPaths.js";
-import { readWrapperHeader, stepHeaderPrefix, wrapperHeaderPrefix, type WrapperConfig } from "./wrapperConfig.js";
+import { readWrapperHeader, stepHeaderPrefix, trustedPathsOf, wrapperHeaderPrefix, type WrapperConfig } from "./wrapperConfig.js";
 import { renderWrapperScript } from "./wrapperScript.js";
 
 /** What `checkRuntimeWrapper` found. */
@@ -69,16 +69,11 @@ export async function checkRuntimeWrapper(path: string): Promise<RuntimeWrapperR
   const runtimeVersion = runtimeOk ? await versionOf(config.runtime, problems, "the real runtime") : undefined;
   const nodeVersion = nodeOk ? await versionOf(config.node, problems, "node") : undefined;
   if (nodeVersion !== undefined && Number(/^v(\d+)/.exec(nodeVersion)?.[1] ?? 0) < 20) problems.push(`node ${config.node} is ${nodeVersion}; the plugin step needs node 20 or later`);
-  const trusted: [string, string, boolean][] = [
-    ["the wrapper script", file, true],
-    ["the plugin step", config.step, stepText !== undefined],
-    ["node", config.node, nodeOk],
-    ["the real runtime", config.runtime, runtimeOk],
-  ];
-  for (const [what, p, exists] of trusted) {
-    if (exists) await checkTrustedPath(what, p).catch((error: Error) => problems.push(error.message));
+  // the wrapper as it is now, and without the files already reported missing
+  const missing = new Set([...(stepText === undefined ? [config.step] : []), ...(nodeOk ? [] : [config.node]), ...(runtimeOk ? [] : [config.runtime])]);
+  for (const { what, path: p, place } of trustedPathsOf({ ...config, wrapper: file })) {
+    if (place) await checkTrustedPlace(what, p).catch((error: Error) => problems.push(error.message));
+    else if (!missing.has(p)) await checkTrustedPath(what, p).catch((error: Error) => problems.push(error.message));
   }
-  await checkTrustedPlace("the hand-off folder", config.handoffDir).catch((error: Error) => problems.push(error.message));
-  await checkTrustedPlace("the plugin state file", config.stateFile).catch((error: Error) => problems.push(error.message));
   return { config, runtimeVersion, nodeVersion, problems };
 }

@@ -17,6 +17,7 @@
 import { chmod, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { PrestartHook } from "hookplugins";
+import { checkPrestartHook } from "../dispatch/prestartHooks.js";
 import { writeFileAtomic } from "../state/atomicWrite.js";
 
 /** Where the proxy leaves hand-offs and the wrapper looks for them, unless configured otherwise. */
@@ -76,25 +77,6 @@ export async function writeHandoff(dir: string, handoff: PrestartHandoff): Promi
   return path;
 }
 
-function checkHook(value: unknown, where: string): PrestartHook {
-  const hook = value as Partial<PrestartHook> | null;
-  const strings = (list: unknown): boolean => Array.isArray(list) && list.every((s) => typeof s === "string");
-  if (
-    typeof hook !== "object" ||
-    hook === null ||
-    typeof hook.priority !== "number" ||
-    !Number.isFinite(hook.priority) ||
-    typeof hook.path !== "string" ||
-    !hook.path.startsWith("/") ||
-    (hook.args !== undefined && !strings(hook.args)) ||
-    (hook.env !== undefined && !strings(hook.env)) ||
-    (hook.timeout !== undefined && (typeof hook.timeout !== "number" || !Number.isInteger(hook.timeout) || hook.timeout < 1))
-  ) {
-    throw new TypeError(`${where} is not a prestart hook { priority, path, args?, env?, timeout? }: ${JSON.stringify(value)}`);
-  }
-  return hook as PrestartHook;
-}
-
 /** Reads and checks the hand-off of container `id`; undefined when there is none. */
 export async function readHandoff(dir: string, id: string): Promise<PrestartHandoff | undefined> {
   const path = handoffPath(dir, id);
@@ -116,12 +98,13 @@ export async function readHandoff(dir: string, id: string): Promise<PrestartHand
   }
   if (data.id !== id) throw new HandoffError(path, `is for container ${JSON.stringify(data.id)}, not ${id}`);
   if (!Array.isArray(data.hooks)) throw new HandoffError(path, "has no hooks list");
+  let hooks: PrestartHook[];
   try {
-    data.hooks.forEach((hook, i) => checkHook(hook, `hooks[${i}]`));
+    hooks = data.hooks.map((hook: unknown, i) => checkPrestartHook(hook, `hooks[${i}]`));
   } catch (error) {
     throw new HandoffError(path, `is not valid: ${(error as Error).message}`, error);
   }
-  return data as PrestartHandoff;
+  return { ...(data as PrestartHandoff), hooks };
 }
 
 /** Reads the hand-off of container `id` and removes it (it is used once); undefined when there is none. */

@@ -15,7 +15,7 @@ import { creatingCommands, parseRuntimeArgs, type RuntimeInvocation } from "./ru
 import { processLogSinks, reportToRuntimeLog, type RuntimeLogSinks } from "./runtimeLog.js";
 import { addPrestartHooks } from "./specHooks.js";
 import { checkTrustedPath, checkTrustedPlace } from "./trustedPaths.js";
-import type { WrapperConfig } from "./wrapperConfig.js";
+import { trustedPathsOf, type WrapperConfig } from "./wrapperConfig.js";
 
 /** The plugin step did not finish within the wrapper's limit; `plugin` and `hook` name the plugin call still running, if any. */
 export class PluginStepTimeoutError extends Error {
@@ -60,17 +60,12 @@ async function handoffOf(dir: string, id: string): Promise<PrestartHandoff | und
     if (error instanceof HandoffError) return undefined;
     throw error;
   }
-  await checkTrustedPlace("the hand-off folder", dir);
   return takeHandoff(dir, id);
 }
 
 /** Checks every file and folder whose content decides what runs as root. */
 async function checkTrusted(config: WrapperConfig): Promise<void> {
-  await checkTrustedPath("the wrapper script", config.wrapper);
-  await checkTrustedPath("the plugin step", config.step);
-  await checkTrustedPath("node", config.node);
-  await checkTrustedPath("the real runtime", config.runtime);
-  await checkTrustedPlace("the plugin state file", config.stateFile);
+  for (const { what, path, place } of trustedPathsOf(config)) await (place ? checkTrustedPlace : checkTrustedPath)(what, path);
 }
 
 async function step(config: WrapperConfig, invocation: RuntimeInvocation, doing: StepProgress): Promise<void> {

@@ -54,6 +54,28 @@ export interface WrapperConfig {
   readonly libraryVersion: string;
 }
 
+/** A file or folder whose content decides what the wrapper runs as root: what it is, and whether it may not exist yet. */
+export interface TrustedPath {
+  /** What the wrapper uses it for ("the plugin step", ...). */
+  readonly what: string;
+  /** Its path. */
+  readonly path: string;
+  /** True for a place that may not exist yet (checked as its nearest existing folder); false for a file that must exist. */
+  readonly place: boolean;
+}
+
+/** Everything the wrapper of `config` trusts: the plugin step checks them at each create, `runtime check` reports on them. */
+export function trustedPathsOf(config: WrapperConfig): readonly TrustedPath[] {
+  return [
+    { what: "the wrapper script", path: config.wrapper, place: false },
+    { what: "the plugin step", path: config.step, place: false },
+    { what: "node", path: config.node, place: false },
+    { what: "the real runtime", path: config.runtime, place: false },
+    { what: "the hand-off folder", path: config.handoffDir, place: true },
+    { what: "the plugin state file", path: config.stateFile, place: true },
+  ];
+}
+
 /** A header line's record cannot be read. */
 export class WrapperConfigError extends Error {
   override name = "WrapperConfigError";

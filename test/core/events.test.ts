@@ -108,3 +108,53 @@ describe("host events", () => {
     expect(hooks).toEqual(["DaemonPlugin.preStartHook", "DaemonPlugin.preStopHook"]);
   });
 });
+
+/** Collects the unhandled rejections that happen while `body` runs and a few ticks after. */
+async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const record = (reason: unknown): void => void seen.push(reason);
+  process.on("unhandledRejection", record);
+  try {
+    await body();
+    await sleep(20);
+  } finally {
+    process.off("unhandledRejection", record);
+  }
+  return seen;
+}
+
+describe("hookEnd/hookError while nobody listens to hookStart", () => {
+  it("go out when the run awaits a plugin's promise and when it is over, in call order", async () => {
+    const { registry, host } = setup();
+    const log: string[] = [];
+    host.events.on("hookEnd", (e) => log.push(`end ${e.plugin}`));
+    registry.registerContainerPlugin({ name: "a", priority: 3, preCreate: () => void log.push("call a") });
+    registry.registerContainerPlugin({ name: "b", priority: 2, preCreate: () => void log.push("call b") });
+    registry.registerContainerPlugin({ name: "c", priority: 1, preCreate: async () => void log.push("call c") });
+    registry.registerContainerPlugin({ name: "d", preCreate: () => void log.push("call d") });
+    await host.container.preCreate(config());
+    expect(log).toEqual(["call a", "call b", "call c", "end a", "end b", "call d", "end c", "end d"]);
+  });
+
+  it("make the call reject with a listener's error, aborting the pending plugin, without an unhandled rejection", async () => {
+    const { registry, host } = setup();
+    const boom = new Error("listener boom");
+    host.events.on("hookEnd", () => {
+      throw boom;
+    });
+    let aborted: unknown;
+    registry.registerContainerPlugin({ name: "sync", priority: 1, preCreate() {} });
+    registry.registerContainerPlugin({
+      name: "pending",
+      preCreate: (ctx) =>
+        new Promise<void>((_resolve, reject) => {
+          ctx.signal.addEventListener("abort", () => reject((aborted = ctx.signal.reason)));
+        }),
+    });
+    const unhandled = await unhandledDuring(async () => {
+      expect(await rejectionOf(host.container.preCreate(config()))).toBe(boom);
+    });
+    expect(aborted).toBe(boom);
+    expect(unhandled).toEqual([]);
+  });
+});

@@ -262,6 +262,31 @@ describe("caller cancellation", () => {
     expect(laterRan).toBe(false);
   });
 
+  it("leaves no unhandled rejection when the caller cancels while a plugin makes the promise that rejects on the abort", async () => {
+    const { registry, host } = setup();
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    registry.registerContainerPlugin({
+      name: "first",
+      preCreate: (ctx) => {
+        const settled = new Promise<void>((_resolve, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+        controller.abort(reason);
+        return settled;
+      },
+    });
+    const unhandled: unknown[] = [];
+    const record = (error: unknown): void => void unhandled.push(error);
+    process.on("unhandledRejection", record);
+    try {
+      const error = await rejectionOf(host.container.preCreate(config(), { signal: controller.signal }));
+      await sleep(20);
+      expect(error).toMatchObject({ plugin: "first", cause: reason });
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+  });
+
   it("runs no further plugin when the caller's signal aborts while a sync plugin after an async one runs", async () => {
     const { registry, host } = setup();
     const controller = new AbortController();

@@ -49,7 +49,10 @@ export async function packAndInstall(): Promise<PackedPackage> {
   await symlink(join(repoRoot, "node_modules"), join(stage, "node_modules"), "dir");
   if (existsSync(join(stage, "dist"))) throw new Error("the clean copy already holds dist/");
   const packed = check(await run("npm", ["pack", "--json", "--pack-destination", root], stage, { npm_config_loglevel: "warn" }), "npm pack");
-  const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  // the prepack build writes to the same stdout (its colour codes hold "["): the JSON is the array from a line "[" on
+  const json = /^\[\s*$/m.exec(packed.stdout);
+  if (json === null) throw new Error(`npm pack --json printed no JSON array:\n${packed.stdout}`);
+  const [info] = JSON.parse(packed.stdout.slice(json.index)) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const consumers = join(root, "consumers");
   await mkdir(consumers);
   await writeFile(join(consumers, "package.json"), `${JSON.stringify({ name: "consumers", version: "1.0.0", private: true }, null, 2)}\n`);

@@ -1,22 +1,20 @@
 /**
- * The runtime wrapper under containerd 1.6 (a standalone containerd with a private root, state and socket), through
- * `ctr run --runc-binary <wrapper>`: containerd's runc shim calls the wrapper instead of runc.
+ * The runtime wrapper under containerd 1.6 (the engine harness's standalone containerd, CRI off, with its busybox
+ * image), through `ctr run --runc-binary <wrapper>`: containerd's runc shim calls the wrapper instead of runc.
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { containerdTools, startContainerd, type Containerd } from "../support/engines/containerd.js";
 import { describeWithTools, toolPath } from "../support/tools.js";
-import { busyboxRootfs, startContainerd, type Containerd } from "./engines.js";
 import { containerSeen, probeWrapper, readTrace, removeTempDirs, waitFor } from "./helpers.js";
 
-const namespace = "hptest";
 let c: Containerd;
 let trace: string;
 let wrapper: string;
-let rootfs: string;
 
-/** `ctr run` of container `id` through the wrapper, with `options` before the rootfs; fails the test on a non-zero exit. */
+/** `ctr run` of container `id` from the harness's image through the wrapper, with `options` before the image; fails the test on a non-zero exit. */
 async function ctrRun(id: string, options: readonly string[], command: readonly string[]): Promise<string> {
-  const r = await c.ctr(["run", "--runc-binary", wrapper, ...options, "--rootfs", rootfs, id, ...command]);
+  const r = await c.ctr(["run", "--runc-binary", wrapper, ...options, c.image, id, ...command]);
   if (r.code !== 0) throw new Error(`ctr run ${id} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
@@ -29,12 +27,10 @@ async function removeContainer(id: string): Promise<void> {
   await c.ctr(["container", "rm", id]);
 }
 
-describeWithTools(["root", "containerd", "ctr", "runc", "busybox"], "the runtime wrapper under containerd 1.6 (ctr run --runc-binary)", () => {
+describeWithTools(containerdTools, "the runtime wrapper under containerd 1.6 (ctr run --runc-binary)", () => {
   beforeAll(async () => {
-    let dir: string;
-    ({ dir, trace, wrapper } = await probeWrapper(toolPath("runc")));
-    rootfs = await busyboxRootfs(join(dir, "rootfs"));
-    c = await startContainerd(namespace);
+    ({ trace, wrapper } = await probeWrapper(toolPath("runc")));
+    c = await startContainerd({ cri: false });
   }, 60_000);
 
   afterAll(async () => {
@@ -50,7 +46,7 @@ describeWithTools(["root", "containerd", "ctr", "runc", "busybox"], "the runtime
   it("gives the hooks the OCI state on stdin (id, pid, bundle) with the args and env their plugin gave them", async () => {
     await ctrRun("state", ["--rm"], ["/bin/true"]);
     const [early, late] = readTrace(trace, "state");
-    expect(early!.state).toMatchObject({ id: "state", bundle: join(c.dir, "state/io.containerd.runtime.v2.task", namespace, "state") });
+    expect(early!.state).toMatchObject({ id: "state", bundle: join(c.dir, "state/io.containerd.runtime.v2.task", c.namespace, "state") });
     expect(early!.state.pid).toBeGreaterThan(1);
     expect(late!.state.pid).toBe(early!.state.pid);
     expect(early!.args).toEqual(["an arg with spaces", "id=state"]);
@@ -64,7 +60,7 @@ describeWithTools(["root", "containerd", "ctr", "runc", "busybox"], "the runtime
       Path: "/bin/true",
       Args: ["x"],
       Config: { Env: expect.arrayContaining(["A=b"]) as unknown },
-      GraphDriver: { Data: { MergedDir: rootfs } },
+      GraphDriver: { Data: { MergedDir: join(c.dir, "state/io.containerd.runtime.v2.task", c.namespace, "object/rootfs") } },
     });
   });
 
@@ -86,7 +82,7 @@ describeWithTools(["root", "containerd", "ctr", "runc", "busybox"], "the runtime
 
   it("a failing plugin fails ctr run with its name, its hook and its reason in ctr's error", async () => {
     try {
-      const r = await c.ctr(["run", "--rm", "--runc-binary", wrapper, "--env", "PROBE_FAIL=probe-early", "--rootfs", rootfs, "failing", "/bin/true"]);
+      const r = await c.ctr(["run", "--rm", "--runc-binary", wrapper, "--env", "PROBE_FAIL=probe-early", c.image, "failing", "/bin/true"]);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(
         'OCI runtime create failed: hookplugins runtime wrapper (container failing): plugin "probe-early" failed in ContainerPlugin.preStart: refused by the test (PROBE_FAIL=probe-early)',

@@ -156,19 +156,31 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox", "containerd"]
     }
   });
 
-  it("as dockerd's default runtime, docker run without --runtime gets the hooks (here on the default network: no network hook in the spec)", async () => {
+  it("as dockerd's default runtime, docker run without --runtime gets the hooks, on a bridge network at 10 before Docker's network hook and at -5 after it", async () => {
     let id: string | undefined;
+    const network = "hp-default-rt";
     try {
       await d.reload({ runtimes: { hp: { path: wrapper } }, "default-runtime": "hp" });
-      id = await docker(["run", "-d", "bb", "sleep", "60"]);
+      await docker(["network", "create", "--driver", "bridge", network]);
+      id = await docker(["run", "-d", "--network", network, "bb", "sleep", "60"]);
       expect(await docker(["inspect", "-f", "{{.HostConfig.Runtime}} {{.State.Running}}", id])).toBe("hp true");
       expect(readTrace(trace, id).map((run) => [run.name, run.net])).toEqual([
-        ["probe-early", "-"],
-        ["probe-late", "-"],
+        ["probe-early", "unregistered"],
+        ["probe-late", "registered"],
       ]);
     } finally {
       await removeContainers(id);
+      await d.docker(["network", "rm", network]);
       await d.reload({ runtimes: { hp: { path: wrapper } } });
     }
   });
+
+  it("a plugin that never settles fails docker run at the wrapper's default 10 s, inside dockerd's own wait, naming the plugin", async () => {
+    const started = Date.now();
+    const r = await d.docker(["run", "--rm", "--runtime", "hp", "--network", "none", "-e", "PROBE_HANG=async", "bb", "true"], { timeoutMs: 60_000 });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("OCI runtime create failed");
+    expect(r.stderr).toContain('the plugin step did not finish within 10000 ms (plugin "probe-early" did not finish ContainerPlugin.preStart in time); the container was not created');
+  }, 30_000);
 });

@@ -58,7 +58,7 @@ describe("the prestart hand-off", () => {
     await writeHandoff(dir, { ...handoff, hooks: [{ priority: 1, path: "relative/hook" }] });
     const error = await readHandoff(dir, id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HandoffError);
-    expect((error as Error).message).toMatch(/hooks\[0\] is not a prestart hook/);
+    expect((error as Error).message).toMatch(/is not valid: hooks\[0\]: path must be a non-empty absolute path/);
   });
 
   it("refuses a container id that could name another file", () => {

@@ -193,11 +193,3 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms: numbe
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-/** Runs `file` and resolves with its stdout; rejects on a non-zero exit. */
-export function exec(file: string, args: readonly string[]): Promise<string> {
-  return runFile(file, args).then((r) => {
-    if (r.code !== 0) throw new Error(`${file} ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  });
-}

@@ -1,16 +1,15 @@
 /**
- * The runtime wrapper under Podman 4.3 (private root, run root and runc state, vfs storage, containers.conf as the
- * engines README says), through `podman --runtime <wrapper>` and through a runtime named in containers.conf.
+ * The runtime wrapper under Podman 4.3 (the engine harness's private storage, run root and containers.conf; its podman
+ * CLI, not its service), through `podman --runtime <wrapper>` and through a runtime named in containers.conf.
  */
 import { existsSync } from "node:fs";
-import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { podmanTools, startPodmanService, type PodmanService } from "../support/engines/podman.js";
 import { describeWithTools, toolPath } from "../support/tools.js";
-import { startPodman, type Podman } from "./engines.js";
 import { containerSeen, probeWrapper, readTrace, removeTempDirs } from "./helpers.js";
 
-let p: Podman;
+let p: PodmanService;
 let trace: string;
 let wrapper: string;
 
@@ -27,10 +26,10 @@ async function removeContainers(...ids: readonly (string | undefined)[]): Promis
   if (real.length > 0) await p.podman(["rm", "--force", "--time", "0", ...real]);
 }
 
-describeWithTools(["root", "podman", "runc", "busybox"], "the runtime wrapper under Podman 4.3", () => {
+describeWithTools(podmanTools, "the runtime wrapper under Podman 4.3", () => {
   beforeAll(async () => {
     ({ trace, wrapper } = await probeWrapper(toolPath("runc")));
-    p = await startPodman();
+    p = await startPodmanService({ runtimes: { hp: wrapper } });
   }, 60_000);
 
   afterAll(async () => {
@@ -119,7 +118,6 @@ describeWithTools(["root", "podman", "runc", "busybox"], "the runtime wrapper un
   });
 
   it("a runtime named in containers.conf ([engine.runtimes]) and chosen by name runs the hooks", async () => {
-    await appendFile(join(p.dir, "containers.conf"), `[engine.runtimes]\nhp = ["${wrapper}"]\n`);
     let id: string | undefined;
     try {
       id = await podman(["run", "--runtime", "hp", "--network", "none", "-d", "bb", "sleep", "60"]);

@@ -1,8 +1,9 @@
 /**
  * The installed wrapper as engines call it, with a fake "real runtime" that records its argv: the sh script's routing,
- * the plugin step's edits of config.json, its errors in the runtime's log format, hand-offs, the state file, time
- * limits, the environment it needs, and the files it refuses to run from. No engine and no root needed (one test
- * needs root to give a file away).
+ * `create` and `run` through the plugin step, its edits of config.json (replaced by a rename, owner kept), its errors in
+ * the runtime's log format, hand-offs, the state file, time limits, the environment it needs and the node variables
+ * it clears, and the files it refuses to run from. No engine and no root needed (two tests need root to give a file
+ * away).
  */
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
@@ -362,5 +363,115 @@ describe("a project without plugins", () => {
     expect((await runFile(withNode, createArgs(bundle, id))).code).toBe(0);
     expect(prestartNames(config)).toEqual(["libnetwork-setkey", "from-handoff"]);
     expect(existsSync(handoffPath(emptyHandoffs, id))).toBe(false);
+  });
+});
+
+describe("the plugin step on run", () => {
+  it("runs the plugin step for `run` as for `create`, then passes the command line to the real runtime exactly", async () => {
+    const { bundle, id, config } = await newBundle();
+    const args = ["--root", join(dir, "state"), "--log", join(bundle, "log.json"), "--log-format", "json", "run", "--bundle", bundle, "--detach", id];
+    const before = fake.calls().length;
+    const result = await runFile(wrapper, args);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(prestartNames(config)).toEqual(["probe-early", "libnetwork-setkey", "probe-late"]);
+    expect(fake.calls().slice(before)).toEqual([args]);
+  });
+});
+
+describe("how config.json is replaced", () => {
+  itWithTools("root")("replaces config.json by a rename and keeps its owner, group and mode", async () => {
+    const { bundle, id, config } = await newBundle();
+    chownSync(config, 1000, 1000);
+    const before = statSync(config);
+    expect((await runFile(wrapper, createArgs(bundle, id))).code).toBe(0);
+    const after = statSync(config);
+    expect(prestartNames(config)).toEqual(["probe-early", "libnetwork-setkey", "probe-late"]);
+    expect(after.ino).not.toBe(before.ino);
+    expect([after.uid, after.gid, after.mode & 0o7777]).toEqual([1000, 1000, 0o600]);
+  });
+});
+
+describe("bundles the plugin step cannot read", () => {
+  it("refuses a config.json that is a folder, naming it and the error, without calling the real runtime", async () => {
+    const { bundle, id, config } = await newBundle();
+    await rm(config);
+    await mkdir(config);
+    const before = fake.calls().length;
+    const result = await runFile(wrapper, createArgs(bundle, id));
+    expect(result.code).not.toBe(0);
+    expect((JSON.parse(logLines(bundle)[0]!) as { msg: string }).msg).toBe(
+      `hookplugins runtime wrapper (container ${id}): ${config} cannot be read (EISDIR: illegal operation on a directory, read)`,
+    );
+    expect(fake.calls().length).toBe(before);
+  });
+
+  it("refuses a bundle that is a regular file, saying it is not a folder, without calling the real runtime", async () => {
+    const { bundle: folder, id } = await newBundle();
+    const bundle = join(folder, "config.json");
+    const before = fake.calls().length;
+    const result = await runFile(wrapper, ["--log-format", "json", "create", "--bundle", bundle, id]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`${bundle} is not a folder: the bundle must be a folder holding config.json`);
+    expect(fake.calls().length).toBe(before);
+  });
+});
+
+describe("the other places the plugin step trusts", () => {
+  /** Runs a create with `path` made writable by everyone (0777, no sticky bit); resolves with the error message logged. */
+  async function createWithWorldWritable(path: string, restoreMode: number): Promise<{ msg: string; called: number }> {
+    await chmod(path, 0o777);
+    try {
+      const { bundle, id } = await newBundle();
+      const before = fake.calls().length;
+      const result = await runFile(wrapper, createArgs(bundle, id));
+      expect(result.code).not.toBe(0);
+      return { msg: (JSON.parse(logLines(bundle)[0]!) as { msg: string }).msg, called: fake.calls().length - before };
+    } finally {
+      await chmod(path, restoreMode);
+    }
+  }
+
+  it("refuses a hand-off folder that others can write, naming it as the hand-off folder, without calling the real runtime", async () => {
+    await mkdir(handoffs, { recursive: true, mode: 0o700 });
+    const { msg, called } = await createWithWorldWritable(handoffs, 0o700);
+    expect(msg).toContain(`refusing to run: ${handoffs} (on the way to the hand-off folder) is writable by its group or by others (mode 0777)`);
+    expect(called).toBe(0);
+  });
+
+  it("refuses a state file folder that others can write, naming it as the plugin state file's, without calling the real runtime", async () => {
+    const folder = join(project, ".hookplugins");
+    await mkdir(folder, { recursive: true, mode: 0o755 });
+    const { msg, called } = await createWithWorldWritable(folder, 0o755);
+    expect(msg).toContain(`refusing to run: ${folder} (on the way to the plugin state file) is writable by its group or by others (mode 0777)`);
+    expect(called).toBe(0);
+  });
+
+  it("refuses a real runtime that others can write, naming it as the real runtime, without calling it", async () => {
+    const { msg, called } = await createWithWorldWritable(fake.path, 0o755);
+    expect(msg).toContain(`refusing to run: ${fake.path} (on the way to the real runtime) is writable by its group or by others (mode 0777)`);
+    expect(called).toBe(0);
+  });
+});
+
+describe("the environment the plugin step runs in", () => {
+  it("runs without the caller's NODE_OPTIONS: a module it names with --import is not loaded", async () => {
+    const d = await tempDir();
+    const marker = join(d, "imported");
+    const module = join(d, "inject.mjs");
+    await writeFile(module, `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "loaded");\n`);
+    const { bundle, id, config } = await newBundle();
+    const result = await runFile(wrapper, createArgs(bundle, id), { env: { ...process.env, NODE_OPTIONS: `--import=${module}` } });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(prestartNames(config)).toEqual(["probe-early", "libnetwork-setkey", "probe-late"]);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("runs without the caller's NODE_EXTRA_CA_CERTS: node reads no certificate file at start (no warning for a missing one)", async () => {
+    const { bundle, id } = await newBundle();
+    const result = await runFile(wrapper, createArgs(bundle, id), { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, "no-such-ca.pem") } });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
   });
 });

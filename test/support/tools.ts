@@ -1,21 +1,25 @@
 /**
- * The system tools the end-to-end tests need (root, runc, busybox, the docker CLI, dockerd, go, and for the engine
- * harnesses podman, the CNI plugins, docker-registry, containerd and ctr), found once per test file on PATH and in the
+ * The system tools the end-to-end tests need (root, runc, busybox, the docker CLI, Debian's docker CLI 20.10 beside it,
+ * dockerd, go, and for the engine harnesses podman, the CNI plugins, docker-registry, containerd and ctr), found once per test file on PATH and in the
  * usual directories, and the way tests skip when one is missing.
  *
  * - `HOOKPLUGINS_TEST_NO=runc,busybox` (or `all`) makes the named tools count as missing, to try the skips.
  * - `HOOKPLUGINS_REQUIRE_ALL_TOOLS=1` (set by `.ci/run`) turns every would-be skip into a failure naming the
  *   tool, so that broken detection can never silently skip the proof in CI.
  */
+import { execFileSync } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { describe, it, type TestContext } from "vitest";
 
-/** A tool an end-to-end test can need; "root" is running as uid 0; "cni" is the CNI plugins' `loopback`. */
-export type Tool = "root" | "runc" | "busybox" | "docker" | "dockerd" | "go" | "podman" | "cni" | "docker-registry" | "containerd" | "ctr" | "script";
+/**
+ * A tool an end-to-end test can need; "root" is running as uid 0; "cni" is the CNI plugins' `loopback`; "docker-20.10"
+ * is a docker CLI of version 20.10 (Debian 12's docker.io, /usr/bin/docker), the oldest the proxy is tested with.
+ */
+export type Tool = "root" | "runc" | "busybox" | "docker" | "docker-20.10" | "dockerd" | "go" | "podman" | "cni" | "docker-registry" | "containerd" | "ctr" | "script";
 
 /** Every tool this module knows. */
-export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "dockerd", "go", "podman", "cni", "docker-registry", "containerd", "ctr", "script"];
+export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "docker-20.10", "dockerd", "go", "podman", "cni", "docker-registry", "containerd", "ctr", "script"];
 
 /** How to get each tool on Debian or Ubuntu. */
 export const installHints: Readonly<Record<Tool, string>> = {
@@ -23,6 +27,7 @@ export const installHints: Readonly<Record<Tool, string>> = {
   runc: "apt-get install -y runc",
   busybox: "apt-get install -y busybox-static",
   docker: "apt-get install -y docker.io",
+  "docker-20.10": "apt-get install -y docker.io on Debian 12, which puts the docker CLI 20.10 at /usr/bin/docker",
   dockerd: "apt-get install -y docker.io",
   go: "apt-get install -y golang-go",
   podman: "apt-get install -y podman",
@@ -49,7 +54,7 @@ export const usualDirs: readonly string[] = [
 export const cniPluginDirs: readonly string[] = ["/usr/local/libexec/cni", "/usr/libexec/cni", "/usr/local/lib/cni", "/usr/lib/cni", "/opt/cni/bin"];
 
 /** The executable each tool is looked up by. */
-const binaries: Readonly<Record<Exclude<Tool, "root">, string>> = {
+const binaries: Readonly<Record<Exclude<Tool, "root" | "docker-20.10">, string>> = {
   runc: "runc",
   busybox: "busybox",
   docker: "docker",
@@ -90,6 +95,21 @@ export function findExecutable(name: string, searchPath: string = process.env.PA
   return undefined;
 }
 
+/** The first `docker` on PATH or in `usualDirs` whose `--version` is 20.10.x, or undefined. */
+function findDocker2010(searchPath: string = process.env.PATH ?? ""): string | undefined {
+  const dirs = [...searchPath.split(delimiter).filter((dir) => isAbsolute(dir)), ...usualDirs];
+  for (const dir of new Set(dirs)) {
+    const candidate = join(dir, "docker");
+    if (!isExecutableFile(candidate)) continue;
+    try {
+      if (/^Docker version 20\.10\./.test(execFileSync(candidate, ["--version"], { encoding: "utf8", timeout: 10_000 }))) return candidate;
+    } catch {
+      // not a docker CLI that answers --version: look further
+    }
+  }
+  return undefined;
+}
+
 function disabledTools(): Set<string> {
   const raw = process.env[toolEnv.disabled] ?? "";
   const names = raw.split(",").map((name) => name.trim()).filter(Boolean);
@@ -108,6 +128,7 @@ export function findTool(tool: Tool): string | undefined {
     if (disabledTools().has(tool)) where = undefined;
     else if (tool === "root") where = typeof process.getuid === "function" && process.getuid() === 0 ? "uid 0" : undefined;
     else if (tool === "cni") where = findExecutable(binaries.cni, cniPluginDirs.join(delimiter));
+    else if (tool === "docker-20.10") where = findDocker2010();
     else where = findExecutable(binaries[tool]);
     found.set(tool, where);
   }

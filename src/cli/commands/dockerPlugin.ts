@@ -9,6 +9,7 @@ import { loadProjectHost } from "../../docker/projectHost.js";
 import type { OnChange } from "../../docker/authz.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../output.js";
+import { timeoutOption } from "../optionValues.js";
 import { listenForShutdown, type ShutdownSignals } from "../shutdownSignals.js";
 
 /** The options of `hookplugins docker-plugin`. */
@@ -34,11 +35,7 @@ export async function dockerPluginCommand(ctx: CommandContext, options: DockerPl
   if (!options.authz && !options.volumeDriver) throw new UsageError("docker-plugin serves nothing: give --authz, --volume-driver, or both");
   if (options.volumeDriver && !options.volumeRoot) throw new UsageError("--volume-driver needs --volume-root <dir>, the folder that holds the volumes");
   if (!options.volumeDriver && options.volumeRoot) throw new UsageError("--volume-root is only used with --volume-driver");
-  let requestTimeoutMs: number | undefined;
-  if (options.timeout !== undefined) {
-    requestTimeoutMs = Number(options.timeout);
-    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new UsageError(`--timeout must be a whole number of milliseconds >= 1, got "${options.timeout}"`);
-  }
+  const requestTimeoutMs = timeoutOption(options.timeout);
   // listening from here on: a signal while the bridge starts stops it as soon as it has started
   const signals = listenForShutdown();
   try {

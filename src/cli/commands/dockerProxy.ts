@@ -10,6 +10,7 @@ import { loadProjectHost } from "../../docker/projectHost.js";
 import { parseUpstreamAddress } from "../../docker/proxy/upstreamAddress.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../output.js";
+import { timeoutOption } from "../optionValues.js";
 import { listenForShutdown } from "../shutdownSignals.js";
 
 /** The options of `hookplugins docker-proxy`. */
@@ -63,11 +64,7 @@ function listenOption(ctx: CommandContext, options: DockerProxyCommandOptions): 
 
 /** Runs the proxy until SIGTERM or SIGINT. */
 export async function dockerProxyCommand(ctx: CommandContext, options: DockerProxyCommandOptions): Promise<void> {
-  let timeoutMs: number | undefined;
-  if (options.timeout !== undefined) {
-    timeoutMs = Number(options.timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError(`--timeout must be a whole number of milliseconds >= 1, got "${options.timeout}"`);
-  }
+  const timeoutMs = timeoutOption(options.timeout);
   const listen = listenOption(ctx, options);
   let upstream;
   try {

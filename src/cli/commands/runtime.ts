@@ -10,6 +10,7 @@ import { installRuntimeWrapper } from "../../runtime/install.js";
 import { defaultStepTimeoutMs } from "../../runtime/wrapperConfig.js";
 import type { CommandContext, ProjectNeed } from "../context.js";
 import { UsageError } from "../output.js";
+import { timeoutOption } from "../optionValues.js";
 
 /** The options of `hookplugins runtime install`. */
 export interface RuntimeInstallOptions {
@@ -32,11 +33,7 @@ export class RuntimeCheckError extends Error {
 
 /** `runtime install`: bundles the plugin step and writes the wrapper script. */
 export async function runtimeInstallCommand(ctx: CommandContext, options: RuntimeInstallOptions): Promise<void> {
-  let timeoutMs: number | undefined;
-  if (options.timeout !== undefined) {
-    timeoutMs = Number(options.timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError(`--timeout must be a whole number of milliseconds >= 1, got "${options.timeout}"`);
-  }
+  const timeoutMs = timeoutOption(options.timeout);
   const installed = await installRuntimeWrapper({
     root: ctx.root,
     cwd: ctx.cwd,

@@ -5,11 +5,9 @@
  * everything else passes byte for byte. `DaemonPlugin.preStartHook` runs before it accepts connections, and
  * `preStopHook` (reverse order) once the requests in flight have finished.
  */
-import { stat } from "node:fs/promises";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { HandlerSpec, Host } from "hookplugins";
-import { listenOnSocket } from "hookplugins/external";
 import { defaultHandoffDir, sweepHandoffs } from "hookplugins/runtime";
 import { errorMessage } from "./errorResponse.js";
 import { createRelayServer, type RelayServer } from "./relay.js";
@@ -83,10 +81,11 @@ export async function createDockerProxy(options: DockerProxyOptions): Promise<Do
   }
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const handoffDir = options.handoffDir ?? defaultHandoffDir;
-  const engine = new UpstreamClient(upstream);
-  const ctx: RouteContext = { host: options.host, engine, handoffDir, log };
   const daemonHooks = options.daemonHooks !== false;
   if (daemonHooks) await options.host.daemon.preStart();
+  // after the start hooks: a failing one leaves nothing open
+  const engine = new UpstreamClient(upstream);
+  const ctx: RouteContext = { host: options.host, engine, handoffDir, log };
   let server: RelayServer | undefined;
   let routes: HandlerSpec[];
   try {
@@ -101,7 +100,7 @@ export async function createDockerProxy(options: DockerProxyOptions): Promise<Do
       ...(typeof listen !== "string" && { tls: { ca: listen.tls.ca, cert: listen.tls.cert, key: listen.tls.key, requestCert: true, rejectUnauthorized: true } }),
       onError: (error) => log(`hookplugins docker-proxy: ${errorMessage(error)}`),
     });
-    if (typeof listen === "string") await listenOnSocket(server.server, listen, await socketAccess(upstream));
+    if (typeof listen === "string") await server.listen(listen, await socketAccess(upstream));
     else await server.listen({ port: listen.port, host: listen.host ?? "127.0.0.1" });
   } catch (error) {
     await server?.close({ graceMs: 0 }).catch(() => undefined);

@@ -20,9 +20,14 @@ export class ProxyHttpError extends Error {
   }
 }
 
+/** A Docker-style JSON error body. */
+function errorBody(message: string): string {
+  return `${JSON.stringify({ message })}\n`;
+}
+
 /** The raw bytes of an HTTP/1.1 error response with a Docker-style JSON body; `close` adds `Connection: close`. */
 export function errorResponseBytes(status: number, message: string, options: { close?: boolean } = {}): Buffer {
-  const body = `${JSON.stringify({ message })}\n`;
+  const body = errorBody(message);
   const head =
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
     "Content-Type: application/json\r\n" +
@@ -50,18 +55,22 @@ export function errorStatus(error: unknown): number {
 
 /** The message of an error, or its text when it is not an Error. */
 export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === "string" ? error : String(error);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `error` itself when it is an Error, else an Error with its text. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Answers `res` with `error` as Docker does; when a head was already written, the response is cut off instead. */
 export function sendErrorResponse(res: ServerResponse, error: unknown): void {
-  const cause = error instanceof Error ? error : new Error(errorMessage(error));
+  const cause = asError(error);
   if (res.headersSent || res.destroyed || res.writableEnded) {
     res.destroy(cause);
     return;
   }
-  const body = `${JSON.stringify({ message: errorMessage(error) })}\n`;
+  const body = errorBody(errorMessage(error));
   try {
     res.writeHead(errorStatus(error), { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
   } catch {

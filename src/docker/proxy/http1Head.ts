@@ -79,16 +79,21 @@ export function fieldValues(fields: readonly HeaderField[], name: string): strin
   return values;
 }
 
-/** The comma-separated elements of every field called `name`, trimmed and lower-cased, empty elements dropped. */
-export function fieldTokens(fields: readonly HeaderField[], name: string): string[] {
+/** The comma-separated elements of `values`, trimmed and lower-cased, empty elements dropped. */
+function listTokens(values: readonly string[]): string[] {
   const tokens: string[] = [];
-  for (const value of fieldValues(fields, name)) {
+  for (const value of values) {
     for (const part of value.split(",")) {
       const token = part.trim().toLowerCase();
       if (token) tokens.push(token);
     }
   }
   return tokens;
+}
+
+/** The comma-separated elements of every field called `name`, trimmed and lower-cased, empty elements dropped. */
+export function fieldTokens(fields: readonly HeaderField[], name: string): string[] {
+  return listTokens(fieldValues(fields, name));
 }
 
 /** Parses one field line (no CRLF): `name ":" OWS value OWS`. Also used for chunked trailers. */
@@ -124,8 +129,9 @@ function contentLength(fields: readonly HeaderField[]): number | undefined {
 
 /** The transfer codings named by Transfer-Encoding, or undefined when there is none. */
 function transferCodings(fields: readonly HeaderField[]): string[] | undefined {
-  if (fieldValues(fields, "transfer-encoding").length === 0) return undefined;
-  const codings = fieldTokens(fields, "transfer-encoding").map((c) => c.split(";")[0]!.trim());
+  const values = fieldValues(fields, "transfer-encoding");
+  if (values.length === 0) return undefined;
+  const codings = listTokens(values).map((c) => c.split(";")[0]!.trim());
   for (const coding of codings) {
     if (!TOKEN.test(coding)) throw new HttpParseError("INVALID_TRANSFER_ENCODING", `invalid transfer coding ${JSON.stringify(coding.slice(0, 40))}`);
   }

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { errorResponseBytes, sendErrorResponse } from "./errorResponse.js";
+import { errorMessage, errorResponseBytes, sendErrorResponse } from "./errorResponse.js";
 import type { InjectedSocket } from "./injectedSocket.js";
 import type { RouteMatch } from "./routeTypes.js";
 
@@ -17,7 +17,7 @@ export class RouteHandlerError extends Error {
 
   /** Wraps `cause`, thrown by the handler of `route`. */
   constructor(route: string, cause: unknown) {
-    super(`the handler of ${route} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`the handler of ${route} failed: ${errorMessage(cause)}`, { cause });
     this.route = route;
   }
 }

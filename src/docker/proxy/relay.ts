@@ -6,6 +6,7 @@
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions, type Server as TlsServer } from "node:tls";
+import { listenOnSocket, type SocketFileOptions } from "hookplugins/external";
 import { defaultMaxHeadBytes } from "./http1Parser.js";
 import { InProcessServer, type RouteHandlerError } from "./inProcessServer.js";
 import { RelayConnection, type RelayConnectionContext } from "./relayConnection.js";
@@ -115,8 +116,8 @@ export interface RelayServer {
   readonly server: NetServer | TlsServer;
   /** The relay behind it. */
   readonly relay: Relay;
-  /** Listens on a UNIX socket path or a TCP port (host optional); resolves once listening. */
-  listen(where: string | { port: number; host?: string }): Promise<void>;
+  /** Listens on a UNIX socket path (as listenOnSocket: a stale socket removed, `socket` mode and group) or a TCP port (host optional); resolves once listening. */
+  listen(where: string | { port: number; host?: string }, socket?: SocketFileOptions): Promise<void>;
   /** Stops listening and closes the relay (see Relay#close). */
   close(options?: RelayCloseOptions): Promise<void>;
 }
@@ -135,15 +136,14 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   return {
     server,
     relay,
-    listen(where) {
+    listen(where, socket) {
+      if (typeof where === "string") return listenOnSocket(server, where, socket);
       return new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        const ready = (): void => {
+        server.listen({ port: where.port, ...(where.host !== undefined && { host: where.host }), backlog: 1024 }, () => {
           server.off("error", reject);
           resolve();
-        };
-        if (typeof where === "string") server.listen({ path: where, backlog: 1024 }, ready);
-        else server.listen({ port: where.port, ...(where.host !== undefined && { host: where.host }), backlog: 1024 }, ready);
+        });
       });
     },
     async close(closeOptions) {

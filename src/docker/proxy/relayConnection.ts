@@ -7,7 +7,7 @@
  */
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
-import { errorResponseBytes } from "./errorResponse.js";
+import { asError, errorMessage, errorResponseBytes } from "./errorResponse.js";
 import { HttpParseError } from "./http1Errors.js";
 import type { RequestHead, ResponseHead } from "./http1Head.js";
 import { createRequestParser, createResponseParser, type Http1Parser } from "./http1Parser.js";
@@ -130,7 +130,7 @@ export class RelayConnection {
     try {
       action();
     } catch (error) {
-      this.ctx.report(error instanceof Error ? error : new Error(String(error)));
+      this.ctx.report(asError(error));
       this.destroy();
     }
   }
@@ -364,8 +364,8 @@ export class RelayConnection {
     try {
       match = this.ctx.routes(head.method, head.target);
     } catch (error) {
-      this.ctx.report(error instanceof Error ? error : new Error(String(error)));
-      this.clientWrite(errorResponseBytes(500, `route matching failed: ${error instanceof Error ? error.message : String(error)}`, { close: true }));
+      this.ctx.report(asError(error));
+      this.clientWrite(errorResponseBytes(500, `route matching failed: ${errorMessage(error)}`, { close: true }));
       return this.closeGracefully();
     }
     if (match) this.startLocal(ex, match);
@@ -444,7 +444,7 @@ export class RelayConnection {
         result = this.responses.execute(chunk, pos);
       } catch (error) {
         done();
-        throw new RelayProtocolError(`an in-process route wrote a malformed response: ${error instanceof Error ? error.message : String(error)}`);
+        throw new RelayProtocolError(`an in-process route wrote a malformed response: ${errorMessage(error)}`);
       }
       if (result.head?.switchesProtocols) {
         done();
@@ -527,7 +527,7 @@ export class RelayConnection {
         up = this.dial();
       } catch (error) {
         // dialing threw at once (e.g. unreadable TLS material): the same answer as a failed connect
-        this.clientWrite(errorResponseBytes(502, `cannot reach the engine at ${this.ctx.upstreamUrl}: ${error instanceof Error ? error.message : String(error)}`, { close: true }));
+        this.clientWrite(errorResponseBytes(502, `cannot reach the engine at ${this.ctx.upstreamUrl}: ${errorMessage(error)}`, { close: true }));
         return this.closeGracefully();
       }
     }
@@ -591,7 +591,7 @@ export class RelayConnection {
   }
 
   private badUpstreamResponse(ex: Exchange, error: unknown): void {
-    const message = `the engine at ${this.ctx.upstreamUrl} sent a malformed response: ${error instanceof Error ? error.message : String(error)}`;
+    const message = `the engine at ${this.ctx.upstreamUrl} sent a malformed response: ${errorMessage(error)}`;
     this.ctx.report(new RelayProtocolError(message));
     this.dropUpstream();
     if (ex.responseStarted) return this.destroy();

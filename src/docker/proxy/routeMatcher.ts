@@ -4,6 +4,7 @@
  * and must not slip past a hook), absolute-form targets (`http://x/containers/create`) count by their path, and an
  * optional `/v{version}` prefix (digits and dots, as in dockerd's router) is accepted on every route.
  */
+import { isToken } from "./http1Head.js";
 import type { ProxyRoute, RouteMatch, RouteMatcher } from "./routeTypes.js";
 
 /** A route pattern that cannot be compiled. */
@@ -28,7 +29,7 @@ function escapeRegex(text: string): string {
 function compile(route: ProxyRoute): CompiledRoute {
   const { path } = route;
   if (typeof path !== "string" || !path.startsWith("/")) throw new RoutePatternError(`route path ${JSON.stringify(path)} must start with "/"`);
-  if (typeof route.method !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(route.method)) {
+  if (typeof route.method !== "string" || !isToken(route.method)) {
     throw new RoutePatternError(`route ${path}: invalid method ${JSON.stringify(route.method)}`);
   }
   if (typeof route.handler !== "function") throw new RoutePatternError(`route ${route.method} ${path}: the handler is not a function`);

@@ -5,6 +5,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions, type ServerResponse } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { errorMessage } from "./errorResponse.js";
 import type { UpstreamAddress } from "./routeTypes.js";
 import { formatUpstreamAddress } from "./upstreamAddress.js";
 
@@ -18,7 +19,7 @@ export class UpstreamUnavailableError extends Error {
 
   /** `cannot reach the engine at <address>: <cause>`. */
   constructor(address: string, cause: unknown, what = "cannot reach the engine at") {
-    super(`${what} ${address}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${what} ${address}: ${errorMessage(cause)}`, { cause });
     this.address = address;
   }
 }
@@ -101,7 +102,7 @@ function connectionTokens(rawHeaders: readonly string[]): Set<string> {
 }
 
 /** The end-to-end fields of `rawHeaders` as [name, value] pairs, names as sent, minus `drop` (lower-case). */
-function endToEnd(rawHeaders: readonly string[], drop: ReadonlySet<string>): [string, string][] {
+export function endToEnd(rawHeaders: readonly string[], drop: ReadonlySet<string>): [string, string][] {
   const listed = connectionTokens(rawHeaders);
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
@@ -110,6 +111,11 @@ function endToEnd(rawHeaders: readonly string[], drop: ReadonlySet<string>): [st
     pairs.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
   }
   return pairs;
+}
+
+/** A body as bytes (a string as UTF-8; a Uint8Array's bytes without a copy). */
+function bytesOf(body: Buffer | Uint8Array | string): Buffer {
+  return typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
 /** A client of the engine for in-process route handlers. */
@@ -157,8 +163,7 @@ export class UpstreamClient {
     const has = (name: string): boolean => headers.some(([n]) => n.toLowerCase() === name);
     if (options.body !== undefined) {
       const b = options.body;
-      if (typeof b === "string") body = Buffer.from(b, "utf8");
-      else if (b instanceof Uint8Array) body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      if (typeof b === "string" || b instanceof Uint8Array) body = bytesOf(b);
       else {
         body = Buffer.from(JSON.stringify(b), "utf8");
         if (!has("content-type")) headers.push(["Content-Type", "application/json"]);
@@ -215,8 +220,7 @@ export class UpstreamClient {
     for (const [name, value] of override.values()) if (value !== undefined) headers.push([name, value]);
     let body: Buffer | undefined;
     if (replaced) {
-      const b = options.body!;
-      body = typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      body = bytesOf(options.body!);
       if (!override.has("content-length")) headers.push(["Content-Length", String(body.length)]);
     } else if (/(^|,)\s*chunked\s*$/i.test(String(req.headers["transfer-encoding"] ?? ""))) {
       headers.push(["Transfer-Encoding", "chunked"]);

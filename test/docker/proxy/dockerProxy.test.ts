@@ -17,7 +17,7 @@ import type { IncomingMessage } from "node:http";
 import { createRelayServer, type RelayServer } from "../../../src/docker/proxy/relay.js";
 import { compileRoutes } from "../../../src/docker/proxy/routeMatcher.js";
 import { UpstreamClient } from "../../../src/docker/proxy/upstreamClient.js";
-import { findExecutable, requireAllTools, describeWithTools } from "../../support/tools.js";
+import { describeWithTools, requireTools, toolPath } from "../../support/tools.js";
 import { findOnPath, startDockerd, type Dockerd } from "../dockerd.js";
 import { until } from "./harness.js";
 
@@ -42,7 +42,6 @@ let proxy: RelayServer;
 let proxySocket: string;
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const sleeperName = `sleeper-${suffix}`;
-const script = findExecutable("script");
 
 /** The two ways to reach dockerd. */
 type Route = "direct" | "proxy";
@@ -364,11 +363,8 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the relay i
   });
 
   it("docker run -it on a pseudo-terminal prints tty and exits 3", async (ctx) => {
-    if (!script) {
-      if (requireAllTools) throw new Error("needs script (apt-get install -y bsdutils)");
-      ctx.skip("needs script (apt-get install -y bsdutils)");
-    }
-    const r = await both(() => ["-qec", 'docker run -it --rm --network none bb sh -c "echo tty; exit 3"', "/dev/null"], { file: script });
+    requireTools(ctx, "script");
+    const r = await both(() => ["-qec", 'docker run -it --rm --network none bb sh -c "echo tty; exit 3"', "/dev/null"], { file: toolPath("script") });
     const shown = (x: CliResult): { code: number | null; stdout: string } => ({ code: x.code, stdout: x.stdout.toString().replace(/^\^@/, "") });
     expect(shown(r.proxy)).toEqual(shown(r.direct));
     expect(shown(r.proxy)).toEqual({ code: 3, stdout: "tty\r\n" });

@@ -1,12 +1,14 @@
 /**
  * Test support for the relay: a scriptable fake engine on a UNIX socket that records the exact bytes of each
- * connection, raw clients that record the exact bytes they receive, and a relay on a socket in a temporary folder.
+ * connection (with answers held for the test, or streamed without end), raw clients that record the exact bytes they
+ * receive, a relay on a socket in a temporary folder, and the per-test state and hooks the relay test files share.
  */
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { createRelayServer, type RelayServer, type RelayServerOptions } from "../../../src/docker/proxy/relay.js";
 
 /** A short temporary folder (UNIX socket paths must stay below 108 bytes), removed by `cleanup`. */
@@ -128,6 +130,66 @@ export function simpleAnswers(answer: (head: string, body: Buffer, conn: EngineC
   };
 }
 
+/** An engine's answer that waits for the test (see heldAnswer). */
+export interface HeldAnswer {
+  /** The engine's connection handler, for fakeEngine. */
+  readonly onConnection: (conn: EngineConnection) => void;
+  /** True once the held request reached the engine. */
+  readonly arrived: boolean;
+  /** Writes the held answer on the connection the held request came on. */
+  release(): void;
+}
+
+/**
+ * An engine that holds back its answer to a request whose head starts with `heldHead` until the test calls `release()`,
+ * and answers any other request with `otherwise` at once (or not at all without it), keeping connections alive.
+ */
+export function heldAnswer(heldHead: string, answer: string, otherwise?: string): HeldAnswer {
+  let held: EngineConnection | undefined;
+  return {
+    onConnection: simpleAnswers((head, _body, conn) => {
+      if (!head.startsWith(heldHead)) return otherwise;
+      held = conn;
+      return undefined;
+    }),
+    get arrived() {
+      return held !== undefined;
+    },
+    release() {
+      if (!held) throw new Error(`no request starting with ${JSON.stringify(heldHead)} reached the engine`);
+      held.socket.write(answer);
+    },
+  };
+}
+
+/** An engine answering with a stream that never ends (see endlessStream). */
+export interface EndlessStream {
+  /** The engine's connection handler, for fakeEngine. */
+  readonly onConnection: (conn: EngineConnection) => void;
+  /** The connection of the latest request (undefined before the first). */
+  readonly conn: EngineConnection | undefined;
+}
+
+/**
+ * An engine that answers each request with a chunked 200 that never ends (docker logs --follow, a pull's progress):
+ * `chunk`, a whole chunk with its size line, every 10 ms until the connection closes.
+ */
+export function endlessStream(chunk: string): EndlessStream {
+  let latest: EngineConnection | undefined;
+  return {
+    onConnection: simpleAnswers((_head, _body, conn) => {
+      latest = conn;
+      conn.socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+      const timer = setInterval(() => conn.socket.write(chunk), 10);
+      conn.socket.on("close", () => clearInterval(timer));
+      return undefined;
+    }),
+    get conn() {
+      return latest;
+    },
+  };
+}
+
 /** A 200 response with `body` and its Content-Length. */
 export function ok(body: string, extra = ""): string {
   return `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
@@ -177,12 +239,57 @@ export async function rawClient(path: string): Promise<RawClient> {
   return client;
 }
 
+/** A relay that startRelay started, with the path of its socket. */
+export type StartedRelay = RelayServer & { path: string };
+
 /** A relay on `<dir>/proxy.sock` in front of `upstream` (a UNIX socket path) unless options say otherwise. */
-export async function startRelay(dir: string, upstreamPath: string, options: Partial<RelayServerOptions> = {}): Promise<RelayServer & { path: string }> {
+export async function startRelay(dir: string, upstreamPath: string, options: Partial<RelayServerOptions> = {}): Promise<StartedRelay> {
   const path = join(dir, "proxy.sock");
   const server = createRelayServer({ upstream: { kind: "unix", path: upstreamPath }, ...options });
   await server.listen(path);
   return Object.assign(server, { path });
+}
+
+/** What the tests of a relay test file share: a temporary folder of their own, and the engine and relay they start. */
+export interface RelayTest {
+  /** This test's temporary folder. */
+  readonly dir: string;
+  /** The fake engine's socket in it: `<dir>/engine.sock`. */
+  enginePath(): string;
+  /** The fake engine the test started, closed after the test. */
+  engine: FakeEngine | undefined;
+  /** The relay the test started, closed after the test (100 ms grace), before the engine. */
+  relay: StartedRelay | undefined;
+  /** Errors the relay reported to an `onError` that pushes them here; emptied before each test. */
+  readonly reported: Error[];
+}
+
+/**
+ * Registers the hooks of a relay test file and returns the state they keep: before each test a new temporary folder;
+ * after it the relay closed, then `afterRelay` (for what the file opens itself), then the engine, then the folder removed.
+ */
+export function useRelayTest(afterRelay?: () => void): RelayTest {
+  let cleanup = (): void => undefined;
+  const state = {
+    dir: "",
+    enginePath: (): string => join(state.dir, "engine.sock"),
+    engine: undefined as FakeEngine | undefined,
+    relay: undefined as StartedRelay | undefined,
+    reported: [] as Error[],
+  };
+  beforeEach(() => {
+    ({ dir: state.dir, cleanup } = tempDir());
+    state.reported.length = 0;
+  });
+  afterEach(async () => {
+    await state.relay?.close({ graceMs: 100 });
+    afterRelay?.();
+    await state.engine?.close();
+    state.relay = undefined;
+    state.engine = undefined;
+    cleanup();
+  });
+  return state;
 }
 
 /** The process's open file descriptors. */

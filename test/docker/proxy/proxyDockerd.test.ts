@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -18,7 +18,7 @@ import { envLimitsPlugin } from "../../../hookplugins/envlimits/index.js";
 import { createPolicyPlugins } from "../../../hookplugins/policy/index.js";
 import { runCommand, type RunResult } from "../../support/engines/processes.js";
 import { registrySkipReason, startRegistry, type Registry } from "../../support/engines/registry.js";
-import { describeWithTools } from "../../support/tools.js";
+import { describeWithTools, requireTools, toolPath } from "../../support/tools.js";
 import { findOnPath, startDockerd, type Dockerd } from "../dockerd.js";
 
 let d: Dockerd;
@@ -136,7 +136,7 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the Docker 
   });
 
   it("runs postPull once for a real pull from a local registry, with the storage driver and the image's inspect", async (ctx) => {
-    if (!registry) ctx.skip();
+    requireTools(ctx, "docker-registry");
     // push straight to dockerd (no postPull), remove, then pull through the proxy
     const reference = `${registry.address}/bb:proxy`;
     for (const args of [["tag", "bb", reference], ["push", reference], ["rmi", reference]]) expect((await d.docker(args, { timeoutMs: 60_000 })).code).toBe(0);
@@ -146,6 +146,25 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the Docker 
     expect(pulled).toHaveLength(1);
     expect(pulled[0]!.snapshotter).toBe("vfs");
     expect(pulled[0]!.image.RepoTags).toContain(reference);
+  });
+
+  it("runs postPull once per tag for a real docker pull -a from a local registry, and adds no error to it", async (ctx) => {
+    requireTools(ctx, "docker-registry");
+    // two different images (bb, and a one-file import), pushed straight to dockerd and removed, then pulled through the proxy
+    const repository = `${registry.address}/multi`;
+    const files = join(d.dir, "multi-rootfs");
+    await mkdir(files, { recursive: true });
+    await writeFile(join(files, "two"), "2\n");
+    const imported = await runCommand("/bin/sh", ["-c", `tar -C '${files}' -c . | docker import - ${repository}:2`], { ...process.env, DOCKER_HOST: `unix://${d.socketPath}` }, 60_000);
+    expect(imported.code).toBe(0);
+    expect((await d.docker(["tag", "bb", `${repository}:1`])).code).toBe(0);
+    for (const tag of ["1", "2"]) {
+      for (const args of [["push", `${repository}:${tag}`], ["rmi", `${repository}:${tag}`]]) expect((await d.docker(args, { timeoutMs: 60_000 })).code).toBe(0);
+    }
+    pulled.length = 0;
+    const pull = await docker(["pull", "-a", repository]);
+    expect({ code: pull.code, stderr: pull.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(pulled.flatMap((p) => (p.image.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:`))).sort()).toEqual([`${repository}:1`, `${repository}:2`]);
   });
 
   it("runs postPull once for docker load, with the image it loaded", async () => {
@@ -181,6 +200,35 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "the Docker 
     const exec = await docker(["exec", name("limited"), "echo", "from exec"]);
     expect(exec.stdout).toBe("from exec\n");
   });
+
+  it("serves Debian's docker CLI 20.10 as well: create with envlimits, and the policy's refusal", async (ctx) => {
+    requireTools(ctx, "docker-20.10");
+    const env = { PATH: process.env["PATH"], HOME: d.dir, DOCKER_CONFIG: join(d.dir, "cli"), DOCKER_HOST: `unix://${socket}` };
+    const created = await runCommand(toolPath("docker-20.10"), ["create", "--name", name("cli2010"), "-e", "HOOKPLUGINS_MEMORY=32m", "bb", "true"], env, 60_000);
+    expect(created.stderr).toBe("");
+    expect((await docker(["inspect", "-f", "{{.HostConfig.Memory}}", name("cli2010")])).stdout.trim()).toBe(String(32 * 1024 * 1024));
+    const refused = await runCommand(toolPath("docker-20.10"), ["create", "--privileged", "bb", "true"], env, 60_000);
+    expect(refused.stderr).toContain('Error response from daemon: plugin "policy" failed in ContainerPlugin.preCreate');
+  });
+
+  it("streams a 200 MB docker load through its hooked route byte-exact, with postPull once", async () => {
+    const rootfs = join(d.dir, "big-rootfs");
+    await mkdir(join(rootfs, "data"), { recursive: true });
+    const big = await runCommand("/bin/sh", ["-c", `head -c 209715200 /dev/urandom > '${join(rootfs, "data", "blob")}' && tar -C '${rootfs}' -c . | docker import - ${name("big")}:1`], { ...process.env, DOCKER_HOST: `unix://${d.socketPath}` }, 120_000);
+    expect(big.code).toBe(0);
+    const archive = join(d.dir, "big.tar");
+    expect((await d.docker(["save", "-o", archive, `${name("big")}:1`], { timeoutMs: 120_000 })).code).toBe(0);
+    expect((await d.docker(["rmi", `${name("big")}:1`], { timeoutMs: 60_000 })).code).toBe(0);
+    pulled.length = 0;
+    const load = await docker(["load", "-i", archive], { timeoutMs: 180_000 });
+    expect(load.stdout).toContain(`Loaded image: ${name("big")}:1`);
+    expect(pulled).toHaveLength(1);
+    const again = join(d.dir, "big-again.tar");
+    expect((await docker(["save", "-o", again, `${name("big")}:1`], { timeoutMs: 120_000 })).code).toBe(0);
+    const hash = async (f: string): Promise<string> => createHash("sha256").update(await readFile(f)).digest("hex");
+    expect(await hash(again)).toBe(await hash(archive));
+    await d.docker(["rmi", `${name("big")}:1`]);
+  }, 300_000);
 
   it("answers with the engine's socket named when the engine is not there, and keeps serving", async () => {
     const dead = await createDockerProxy({ host, listen: join(d.dir, "dead.sock"), upstream: `unix://${join(d.dir, "nothing.sock")}`, daemonHooks: false, handoffDir: join(d.dir, "handoff") });

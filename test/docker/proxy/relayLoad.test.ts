@@ -9,29 +9,12 @@ import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RelayServer } from "../../../src/docker/proxy/relay.js";
+import { afterEach, describe, expect, it } from "vitest";
 import { compileRoutes } from "../../../src/docker/proxy/routeMatcher.js";
 import type { RelayChildPeak, RelayChildRequest } from "./relayChild.js";
-import { fakeEngine, ok, openFds, rawClient, simpleAnswers, startRelay, tempDir, until, type FakeEngine } from "./harness.js";
+import { fakeEngine, ok, openFds, rawClient, simpleAnswers, startRelay, until, useRelayTest } from "./harness.js";
 
-let dir: string;
-let cleanup: () => void;
-let engine: FakeEngine | undefined;
-let relay: (RelayServer & { path: string }) | undefined;
-
-beforeEach(() => {
-  ({ dir, cleanup } = tempDir());
-});
-afterEach(async () => {
-  await relay?.close({ graceMs: 100 });
-  await engine?.close();
-  relay = undefined;
-  engine = undefined;
-  cleanup();
-});
-
-const enginePath = (): string => join(dir, "engine.sock");
+const t = useRelayTest();
 const MiB = 1024 * 1024;
 
 /** A relay in a child process in front of `upstreamPath`, measuring its own RSS. */
@@ -53,7 +36,7 @@ afterEach(async () => {
 });
 
 async function relayChild(upstreamPath: string): Promise<RelayChild> {
-  const path = join(dir, "child.sock");
+  const path = join(t.dir, "child.sock");
   const proc = fork(fileURLToPath(new URL("./relayChild.ts", import.meta.url)), [upstreamPath, path], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const exited = new Promise<number | null>((resolve) => proc.once("exit", resolve));
   const next = async (send?: RelayChildRequest): Promise<unknown> => {
@@ -105,7 +88,7 @@ describe("bounded memory", () => {
     const total = 200 * MiB;
     let received = 0;
     let intact = true;
-    engine = await fakeEngine(enginePath(), (conn) => {
+    t.engine = await fakeEngine(t.enginePath(), (conn) => {
       let headDone = false;
       let sinceRest = 0;
       conn.socket.on("data", (d: Buffer) => {
@@ -129,7 +112,7 @@ describe("bounded memory", () => {
         if (received >= total) conn.socket.write(ok(`got ${received}`));
       });
     }, { record: false });
-    const relayProcess = await relayChild(enginePath());
+    const relayProcess = await relayChild(t.enginePath());
     const client = await rawClient(relayProcess.path);
     await relayProcess.reset();
     client.socket.write(`POST /v1.41/images/load HTTP/1.1\r\nContent-Type: application/x-tar\r\nContent-Length: ${total}\r\n\r\n`);
@@ -144,15 +127,15 @@ describe("bounded memory", () => {
   it("streams a 200 MB response body (docker save) to a slower client unchanged with RSS growth under 50 MB", async () => {
     const pattern = randomBytes(MiB);
     const total = 200 * MiB;
-    engine = await fakeEngine(
-      enginePath(),
+    t.engine = await fakeEngine(
+      t.enginePath(),
       simpleAnswers((_h, _b, conn) => {
         conn.socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: ${total}\r\n\r\n`);
         void writeRepeated(conn.socket, pattern, 200);
         return undefined;
       }),
     );
-    const relayProcess = await relayChild(enginePath());
+    const relayProcess = await relayChild(t.enginePath());
     const socket = connect({ path: relayProcess.path });
     await once(socket, "connect");
     await relayProcess.reset();
@@ -193,8 +176,8 @@ describe("bounded memory", () => {
 
   it("runs 1,000 concurrent long-lived streaming responses, each chunk reaching its client while all stay open, with bounded memory", async () => {
     const streams = new Set<Socket>();
-    engine = await fakeEngine(
-      enginePath(),
+    t.engine = await fakeEngine(
+      t.enginePath(),
       simpleAnswers((_h, _b, conn) => {
         conn.socket.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
         streams.add(conn.socket);
@@ -202,7 +185,7 @@ describe("bounded memory", () => {
         return undefined;
       }),
     );
-    const relayProcess = await relayChild(enginePath());
+    const relayProcess = await relayChild(t.enginePath());
     const count = 1000;
     const rounds = 50;
     const chunk = `1000\r\n${"s".repeat(0x1000 - 1)}\n\r\n`; // 4 KiB of stats per round and stream: 200 MB in all
@@ -244,7 +227,7 @@ describe("bounded memory", () => {
 
 describe("no leaks", () => {
   it("leaves no file descriptor open after 500 connections of every kind (keep-alive, aborted, malformed, tunnels, in-process)", async () => {
-    engine = await fakeEngine(enginePath(), (conn) => {
+    t.engine = await fakeEngine(t.enginePath(), (conn) => {
       conn.socket.on("end", () => conn.socket.end()); // as dockerd: close when the relay closes
       simpleAnswers((head) => {
         if (head.includes("/attach")) return "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
@@ -252,12 +235,12 @@ describe("no leaks", () => {
         return ok("fine");
       })(conn);
     });
-    relay = await startRelay(dir, enginePath(), {
+    t.relay = await startRelay(t.dir, t.enginePath(), {
       routes: compileRoutes([{ method: "POST", path: "/containers/{id}/start", handler: (_req, res) => void res.writeHead(204).end() }]),
     });
     const kinds = [
       async (): Promise<void> => {
-        const c = await rawClient(relay!.path);
+        const c = await rawClient(t.relay!.path);
         c.socket.write("GET /_ping HTTP/1.1\r\n\r\n");
         await c.waitFor("fine");
         c.socket.write("GET /_ping HTTP/1.1\r\n\r\n");
@@ -266,26 +249,26 @@ describe("no leaks", () => {
         await c.waitEnd();
       },
       async (): Promise<void> => {
-        const c = await rawClient(relay!.path);
+        const c = await rawClient(t.relay!.path);
         c.socket.write("GET /stream HTTP/1.1\r\n\r\n");
         await c.waitFor("first");
         c.socket.destroy();
       },
       async (): Promise<void> => {
-        const c = await rawClient(relay!.path);
+        const c = await rawClient(t.relay!.path);
         c.socket.write("GET / HTTP/1.1\n\n");
         await c.waitEnd();
         c.socket.end();
       },
       async (): Promise<void> => {
-        const c = await rawClient(relay!.path);
+        const c = await rawClient(t.relay!.path);
         c.socket.write("POST /containers/x/attach HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
         await c.waitFor("101 UPGRADED");
         c.socket.end();
         await c.waitEnd();
       },
       async (): Promise<void> => {
-        const c = await rawClient(relay!.path);
+        const c = await rawClient(t.relay!.path);
         c.socket.write("POST /containers/x/start HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
         await c.waitFor("204 No Content");
         c.socket.end();
@@ -294,14 +277,14 @@ describe("no leaks", () => {
     ];
     // warm up every path once, so that descriptors Node opens lazily are not counted as leaks
     for (const kind of kinds) await kind();
-    await until(() => relay!.relay.connectionCount === 0 && engine!.open() === 0, "the warm-up connections to close");
+    await until(() => t.relay!.relay.connectionCount === 0 && t.engine!.open() === 0, "the warm-up connections to close");
     const before = openFds();
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(Array.from({ length: 50 }, (_, i) => kinds[(batch * 50 + i) % kinds.length]!()));
     }
-    await until(() => relay!.relay.connectionCount === 0 && engine!.open() === 0, "every connection to close", 10_000);
+    await until(() => t.relay!.relay.connectionCount === 0 && t.engine!.open() === 0, "every connection to close", 10_000);
     await until(() => openFds() <= before, `descriptors back to ${before} (now ${openFds()})`, 5_000);
     expect(openFds()).toBe(before);
-    expect(engine.connections.length).toBe(303); // 3 of the 5 kinds reach the engine: 3 warm-up connections + 300
+    expect(t.engine.connections.length).toBe(303); // 3 of the 5 kinds reach the engine: 3 warm-up connections + 300
   }, 60_000);
 });

@@ -4,37 +4,18 @@
  * UpstreamClient they use to reach the engine.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RouteHandlerError } from "../../../src/docker/proxy/inProcessServer.js";
-import type { RelayServer } from "../../../src/docker/proxy/relay.js";
 import { compileRoutes } from "../../../src/docker/proxy/routeMatcher.js";
 import type { ProxyHandler } from "../../../src/docker/proxy/routeTypes.js";
 import { UpstreamClient, UpstreamResponseTooLargeError, UpstreamUnavailableError } from "../../../src/docker/proxy/upstreamClient.js";
-import { engineConnectionDestroyed, fakeEngine, jsonBody, ok, rawClient, simpleAnswers, startRelay, tempDir, until, type EngineConnection, type FakeEngine } from "./harness.js";
+import { endlessStream, engineConnectionDestroyed, fakeEngine, jsonBody, ok, rawClient, simpleAnswers, startRelay, until, useRelayTest, type EngineConnection, type StartedRelay } from "./harness.js";
 
-let dir: string;
-let cleanup: () => void;
-let engine: FakeEngine | undefined;
-let relay: (RelayServer & { path: string }) | undefined;
 let upstream: UpstreamClient | undefined;
-const reported: Error[] = [];
-
-beforeEach(() => {
-  ({ dir, cleanup } = tempDir());
-  reported.length = 0;
-});
-afterEach(async () => {
-  await relay?.close({ graceMs: 100 });
+const t = useRelayTest(() => {
   upstream?.close();
-  await engine?.close();
-  relay = undefined;
-  engine = undefined;
   upstream = undefined;
-  cleanup();
 });
-
-const enginePath = (): string => join(dir, "engine.sock");
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -42,21 +23,21 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-async function relayWith(method: string, path: string, handler: ProxyHandler): Promise<RelayServer & { path: string }> {
-  relay = await startRelay(dir, enginePath(), { routes: compileRoutes([{ method, path, handler }]), onError: (e) => reported.push(e) });
-  return relay;
+async function relayWith(method: string, path: string, handler: ProxyHandler): Promise<StartedRelay> {
+  t.relay = await startRelay(t.dir, t.enginePath(), { routes: compileRoutes([{ method, path, handler }]), onError: (e) => t.reported.push(e) });
+  return t.relay;
 }
 
 describe("in-process routes", () => {
   it("gives the handler Node's req, res and params, and keeps the connection alive for passthrough requests after it", async () => {
-    engine = await fakeEngine(enginePath(), simpleAnswers((head) => ok(`engine ${head.split(" ")[1]!}`)));
+    t.engine = await fakeEngine(t.enginePath(), simpleAnswers((head) => ok(`engine ${head.split(" ")[1]!}`)));
     const seen: unknown[] = [];
     await relayWith("POST", "/containers/{id}/start", async (req, res, params) => {
       const body = await readBody(req);
       seen.push({ method: req.method, url: req.url, params, agent: req.headers["user-agent"], body: body.toString(), local: req.socket.remoteAddress === undefined });
       res.writeHead(204, { "Api-Version": "1.41" }).end();
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("POST /v1.41/containers/c%2D1/start?detachKeys=x HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)\r\nContent-Length: 2\r\n\r\n{}");
     await client.waitFor("204 No Content");
     client.socket.write("GET /v1.41/info HTTP/1.1\r\n\r\n");
@@ -67,7 +48,7 @@ describe("in-process routes", () => {
       { method: "POST", url: "/v1.41/containers/c%2D1/start?detachKeys=x", params: { id: "c-1" }, agent: "Docker-Client/28.2.2 (linux)", body: "{}", local: true },
       { method: "POST", url: "/containers/c2/start", params: { id: "c2" }, agent: undefined, body: "", local: true },
     ]);
-    expect(engine.connections.map((c) => c.received().toString())).toEqual(["GET /v1.41/info HTTP/1.1\r\n\r\n"]);
+    expect(t.engine.connections.map((c) => c.received().toString())).toEqual(["GET /v1.41/info HTTP/1.1\r\n\r\n"]);
     expect(client.ended).toBe(false);
     expect(client.text()).toMatch(/^HTTP\/1\.1 204 No Content\r\nApi-Version: 1\.41\r\nDate: .*\r\nConnection: keep-alive\r\n\r\nHTTP\/1\.1 200 OK/);
   });
@@ -79,7 +60,7 @@ describe("in-process routes", () => {
       res.write(`{"name":"${params.name!}",`);
       release = () => res.end('"done":true}');
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("GET /v1.41/images/docker.io/library/bb:latest/json HTTP/1.1\r\n\r\n");
     await client.waitFor('{"name":"docker.io/library/bb:latest",');
     expect(client.text()).not.toContain("done");
@@ -88,14 +69,14 @@ describe("in-process routes", () => {
   });
 
   it("delivers a handler's answer written in pieces of its head once, and keeps the connection", async () => {
-    engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("engine")));
+    t.engine = await fakeEngine(t.enginePath(), simpleAnswers(() => ok("engine")));
     await relayWith("GET", "/raw", async (req) => {
       for (const piece of ["HTTP/1.1 200 OK\r\nContent-", "Length: 2\r\n", "\r\n", "ok"]) {
         req.socket.write(piece);
         await new Promise((r) => setTimeout(r, 10));
       }
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("GET /raw HTTP/1.1\r\n\r\n");
     await client.waitFor("\r\n\r\nok");
     expect(client.text()).toBe("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -109,24 +90,24 @@ describe("in-process routes", () => {
       body = (await readBody(req)).toString();
       res.end("ok");
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("POST /build HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
     await client.waitFor("\r\n\r\nok");
     expect(body).toBe("abcde");
   });
 
   it("answers a handler that throws with a Docker-style 500 JSON error, reports it, and keeps the connection", async () => {
-    engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("engine")));
+    t.engine = await fakeEngine(t.enginePath(), simpleAnswers(() => ok("engine")));
     await relayWith("POST", "/containers/create", () => {
       throw new Error("plugin said no");
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("POST /v1.41/containers/create HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
     await client.waitFor("}\n");
     expect(client.text()).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\nContent-Type: application\/json\r\nContent-Length: 29\r\n/);
     expect(jsonBody(client.text())).toEqual({ message: "plugin said no" });
-    expect(reported).toEqual([expect.any(RouteHandlerError)]);
-    expect(reported[0]!.message).toBe("the handler of POST /containers/create failed: plugin said no");
+    expect(t.reported).toEqual([expect.any(RouteHandlerError)]);
+    expect(t.reported[0]!.message).toBe("the handler of POST /containers/create failed: plugin said no");
     client.socket.write("GET /_ping HTTP/1.1\r\n\r\n");
     await client.waitFor("\r\n\r\nengine");
   });
@@ -138,10 +119,10 @@ describe("in-process routes", () => {
       "/c": Object.assign(new Error("odd"), { status: 200 }),
       "/d": "a string",
     };
-    relay = await startRelay(dir, enginePath(), {
+    t.relay = await startRelay(t.dir, t.enginePath(), {
       routes: compileRoutes(Object.entries(errors).map(([path, error]) => ({ method: "GET", path, handler: () => Promise.reject(error) }))),
     });
-    const client = await rawClient(relay.path);
+    const client = await rawClient(t.relay.path);
     const statuses: string[] = [];
     for (const path of Object.keys(errors)) {
       const before = client.text().length;
@@ -159,7 +140,7 @@ describe("in-process routes", () => {
       await new Promise((r) => setTimeout(r, 5));
       throw new Error("failed after writeHead");
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("GET /x HTTP/1.1\r\n\r\n");
     await client.waitEnd();
     expect(client.text()).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
@@ -172,10 +153,10 @@ describe("in-process routes", () => {
       res.write("part");
       return Promise.reject(new Error("late failure"));
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("GET /x HTTP/1.1\r\n\r\n");
     await client.waitEnd();
-    await until(() => relay!.relay.connectionCount === 0, "the relay to drop the connection", 1_000);
+    await until(() => t.relay!.relay.connectionCount === 0, "the relay to drop the connection", 1_000);
     expect(client.text()).toMatch(/\r\n\r\npart$/);
   });
 
@@ -186,7 +167,7 @@ describe("in-process routes", () => {
       entered = true;
       res.on("close", () => (closed = true));
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("POST /containers/x/wait HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     await until(() => entered, "the handler to run");
     client.socket.destroy();
@@ -194,12 +175,12 @@ describe("in-process routes", () => {
   });
 
   it("serves a pipelined passthrough request after an in-process one, in order", async () => {
-    engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("second")));
+    t.engine = await fakeEngine(t.enginePath(), simpleAnswers(() => ok("second")));
     await relayWith("GET", "/first", async (_req, res) => {
       await new Promise((r) => setTimeout(r, 30));
       res.end("first");
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("GET /first HTTP/1.1\r\n\r\nGET /second HTTP/1.1\r\n\r\n");
     await client.waitFor("\r\n\r\nsecond");
     expect(client.text().indexOf("first")).toBeLessThan(client.text().indexOf("second"));
@@ -210,7 +191,7 @@ describe("UpstreamClient", () => {
   it("forwards a request with a replaced body and its Content-Length, and streams back the engine's status, raw header names and body", async () => {
     let conn: EngineConnection | undefined;
     let release: (() => void) | undefined;
-    engine = await fakeEngine(enginePath(), (c) => {
+    t.engine = await fakeEngine(t.enginePath(), (c) => {
       conn = c;
       c.socket.on("data", () => {
         if (!c.received().toString().endsWith('{"Image":"bb","Env":["HOOKED=1"]}')) return;
@@ -218,13 +199,13 @@ describe("UpstreamClient", () => {
         release = () => c.socket.write("1\r\n}\r\n0\r\n\r\n");
       });
     });
-    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
+    upstream = new UpstreamClient({ kind: "unix", path: t.enginePath() });
     await relayWith("POST", "/containers/create", async (req, res) => {
       const config = JSON.parse((await readBody(req)).toString()) as { Image: string; Env?: string[] };
       config.Env = ["HOOKED=1"];
       await upstream!.forward(req, res, { body: JSON.stringify(config), headers: { "X-Hooked": "yes" } });
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write('POST /v1.41/containers/create?name=c1 HTTP/1.1\r\nHost: api.moby.localhost\r\nContent-Type: application/json\r\nContent-Length: 14\r\nConnection: keep-alive\r\n\r\n{"Image":"bb"}');
     await client.waitFor('{"Id":"a"');
     expect(client.text()).not.toContain("}\r\n0\r\n");
@@ -243,15 +224,15 @@ describe("UpstreamClient", () => {
 
   it("forwards the request's own body when it is not replaced, chunked as it came", async () => {
     let conn: EngineConnection | undefined;
-    engine = await fakeEngine(enginePath(), (c) => {
+    t.engine = await fakeEngine(t.enginePath(), (c) => {
       conn = c;
       c.socket.on("data", () => {
         if (c.received().toString().endsWith("0\r\n\r\n")) c.socket.write(ok("loaded"));
       });
     });
-    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
+    upstream = new UpstreamClient({ kind: "unix", path: t.enginePath() });
     await relayWith("POST", "/images/load", (req, res) => upstream!.forward(req, res));
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("POST /v1.41/images/load?quiet=1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     await client.waitFor("loaded");
     const sent = conn!.received().toString();
@@ -261,45 +242,36 @@ describe("UpstreamClient", () => {
   });
 
   it("refuses to forward a body the handler already read instead of sending a short one, with a 500 saying so", async () => {
-    engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("never")));
-    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
+    t.engine = await fakeEngine(t.enginePath(), simpleAnswers(() => ok("never")));
+    upstream = new UpstreamClient({ kind: "unix", path: t.enginePath() });
     await relayWith("POST", "/containers/create", async (req, res) => {
       await readBody(req);
       await upstream!.forward(req, res);
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("POST /containers/create HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
     await client.waitFor("}\n");
     expect(client.text()).toMatch(/^HTTP\/1\.1 500 /);
     expect(jsonBody(client.text())).toEqual({ message: "the handler read the body of POST /containers/create; pass the body to forward() as options.body" });
-    expect(engine.connections).toHaveLength(0);
+    expect(t.engine.connections).toHaveLength(0);
   });
 
   it("aborts the engine request when the client goes away in the middle of a forwarded stream", async () => {
-    let conn: EngineConnection | undefined;
-    engine = await fakeEngine(
-      enginePath(),
-      simpleAnswers((_h, _b, c) => {
-        conn = c;
-        c.socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-        const timer = setInterval(() => c.socket.write("9\r\nprogress\n\r\n"), 10);
-        c.socket.on("close", () => clearInterval(timer));
-        return undefined;
-      }),
-    );
-    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
+    const pull = endlessStream("9\r\nprogress\n\r\n");
+    t.engine = await fakeEngine(t.enginePath(), pull.onConnection);
+    upstream = new UpstreamClient({ kind: "unix", path: t.enginePath() });
     let settled = false;
     await relayWith("POST", "/images/create", (req, res) => upstream!.forward(req, res).finally(() => (settled = true)));
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("POST /v1.41/images/create?fromImage=bb HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     await client.waitFor("progress\n");
     client.socket.destroy();
-    await engineConnectionDestroyed(conn!);
+    await engineConnectionDestroyed(pull.conn!);
     await until(() => settled, "forward to settle");
   });
 
   it("makes forward fail with UpstreamUnavailableError naming the engine, which the client gets as a 502", async () => {
-    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
+    upstream = new UpstreamClient({ kind: "unix", path: t.enginePath() });
     let failure: unknown;
     await relayWith("POST", "/containers/create", async (req, res) => {
       try {
@@ -309,30 +281,30 @@ describe("UpstreamClient", () => {
         throw error;
       }
     });
-    const client = await rawClient(relay!.path);
+    const client = await rawClient(t.relay!.path);
     client.socket.write("POST /containers/create HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
     await client.waitFor("}\n");
     expect(failure).toBeInstanceOf(UpstreamUnavailableError);
     expect(client.text()).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    expect(jsonBody(client.text())).toEqual({ message: `cannot reach the engine at unix://${enginePath()}: connect ENOENT ${enginePath()}` });
+    expect(jsonBody(client.text())).toEqual({ message: `cannot reach the engine at unix://${t.enginePath()}: connect ENOENT ${t.enginePath()}` });
   });
 
   it("reads a whole JSON answer with request(), sends JSON bodies with their length, and reuses its connection", async () => {
-    engine = await fakeEngine(
-      enginePath(),
+    t.engine = await fakeEngine(
+      t.enginePath(),
       simpleAnswers((head, body) => {
         const text = JSON.stringify({ line: head.split("\r\n")[0], body: body.toString(), type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? null });
         return `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${text.length}\r\n\r\n${text}`;
       }),
     );
-    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
+    upstream = new UpstreamClient({ kind: "unix", path: t.enginePath() });
     const info = await upstream.request("GET", "/v1.41/containers/abc/json");
     expect(info.status).toBe(200);
     expect(info.json()).toEqual({ line: "GET /v1.41/containers/abc/json HTTP/1.1", body: "", type: null });
     const update = await upstream.request("POST", "/v1.41/containers/abc/update", { body: { Memory: 1 } });
     expect(update.json()).toEqual({ line: "POST /v1.41/containers/abc/update HTTP/1.1", body: '{"Memory":1}', type: "application/json" });
     await upstream.request("GET", "/info");
-    expect(engine.connections).toHaveLength(1);
+    expect(t.engine.connections).toHaveLength(1);
   });
 
   it("talks to an engine on TCP with TLS", async () => {
@@ -352,13 +324,13 @@ describe("UpstreamClient", () => {
   });
 
   it("refuses an answer larger than maxResponseBytes", async () => {
-    engine = await fakeEngine(enginePath(), simpleAnswers(() => ok("x".repeat(1000))));
-    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
+    t.engine = await fakeEngine(t.enginePath(), simpleAnswers(() => ok("x".repeat(1000))));
+    upstream = new UpstreamClient({ kind: "unix", path: t.enginePath() });
     await expect(upstream.request("GET", "/big", { maxResponseBytes: 100 })).rejects.toBeInstanceOf(UpstreamResponseTooLargeError);
   });
 
   it("rejects request() with UpstreamUnavailableError naming the engine when it is down", async () => {
-    upstream = new UpstreamClient({ kind: "unix", path: enginePath() });
-    await expect(upstream.request("GET", "/info")).rejects.toThrow(`cannot reach the engine at unix://${enginePath()}: connect ENOENT`);
+    upstream = new UpstreamClient({ kind: "unix", path: t.enginePath() });
+    await expect(upstream.request("GET", "/info")).rejects.toThrow(`cannot reach the engine at unix://${t.enginePath()}: connect ENOENT`);
   });
 });

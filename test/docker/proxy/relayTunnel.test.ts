@@ -3,30 +3,12 @@
  * answer, as raw tunnels that pass each side's end of input on (half-close), over UNIX sockets and TLS.
  */
 import { once } from "node:events";
-import { join } from "node:path";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RelayServer } from "../../../src/docker/proxy/relay.js";
+import { describe, expect, it } from "vitest";
 import { testCert, testKey } from "./fixtures/tlsFixture.js";
-import { fakeEngine, rawClient, startRelay, tempDir, until, type EngineConnection, type FakeEngine } from "./harness.js";
+import { fakeEngine, rawClient, startRelay, until, useRelayTest, type EngineConnection } from "./harness.js";
 
-let dir: string;
-let cleanup: () => void;
-let engine: FakeEngine | undefined;
-let relay: (RelayServer & { path: string }) | undefined;
-
-beforeEach(() => {
-  ({ dir, cleanup } = tempDir());
-});
-afterEach(async () => {
-  await relay?.close({ graceMs: 100 });
-  await engine?.close();
-  relay = undefined;
-  engine = undefined;
-  cleanup();
-});
-
-const enginePath = (): string => join(dir, "engine.sock");
+const t = useRelayTest();
 const upgraded = "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
 const hijacked200 = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n";
 const attach = "POST /v1.41/containers/c1/attach?stderr=1&stdin=1&stdout=1&stream=1 HTTP/1.1\r\nHost: api.moby.localhost\r\nContent-Length: 0\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
@@ -62,9 +44,9 @@ describe("tunnels", () => {
     ["the older 200 raw-stream answer (no length, no chunking)", hijacked200],
   ] as const) {
     it(`turns ${name} into a tunnel that passes bytes both ways and the client's half-close`, async () => {
-      engine = await fakeEngine(enginePath(), echoingEngine(answer));
-      relay = await startRelay(dir, enginePath());
-      const client = await rawClient(relay.path);
+      t.engine = await fakeEngine(t.enginePath(), echoingEngine(answer));
+      t.relay = await startRelay(t.dir, t.enginePath());
+      const client = await rawClient(t.relay.path);
       client.socket.write(attach);
       await client.waitFor("hello-from-engine\n");
       client.socket.write("stdin-bytes");
@@ -72,22 +54,22 @@ describe("tunnels", () => {
       client.socket.end(); // docker run -i with stdin closed, docker exec without -i
       await client.waitEnd();
       expect(client.text()).toBe(`${answer}hello-from-engine\necho:STDIN-BYTESafter-eof\n`);
-      expect(engine.connections[0]!.received().toString()).toBe(`${attach}stdin-bytes`);
-      expect(engine.connections[0]!.ended).toBe(true);
-      await until(() => relay!.relay.connectionCount === 0 && engine!.open() === 0, "both connections to close");
+      expect(t.engine.connections[0]!.received().toString()).toBe(`${attach}stdin-bytes`);
+      expect(t.engine.connections[0]!.ended).toBe(true);
+      await until(() => t.relay!.relay.connectionCount === 0 && t.engine!.open() === 0, "both connections to close");
     });
   }
 
   it("keeps delivering the engine's output after the client half-closed at once (docker exec without -i)", async () => {
     let conn: EngineConnection | undefined;
-    engine = await fakeEngine(enginePath(), (c) => {
+    t.engine = await fakeEngine(t.enginePath(), (c) => {
       conn = c;
       c.socket.on("data", () => {
         if (c.received().includes("\r\n\r\n") && c.received().length === Buffer.byteLength(attach)) c.socket.write(upgraded);
       });
     });
-    relay = await startRelay(dir, enginePath());
-    const client = await rawClient(relay.path);
+    t.relay = await startRelay(t.dir, t.enginePath());
+    const client = await rawClient(t.relay.path);
     client.socket.write(attach);
     await client.waitFor(upgraded);
     client.socket.end();
@@ -103,12 +85,12 @@ describe("tunnels", () => {
 
   it("passes the engine's end to the client while the client's input still flows, and closes when both ended", async () => {
     let conn: EngineConnection | undefined;
-    engine = await fakeEngine(enginePath(), (c) => {
+    t.engine = await fakeEngine(t.enginePath(), (c) => {
       conn = c;
       c.socket.once("data", () => c.socket.write(upgraded));
     });
-    relay = await startRelay(dir, enginePath());
-    const client = await rawClient(relay.path);
+    t.relay = await startRelay(t.dir, t.enginePath());
+    const client = await rawClient(t.relay.path);
     client.socket.write(attach);
     await client.waitFor(upgraded);
     conn!.socket.end("exited\n");
@@ -116,11 +98,11 @@ describe("tunnels", () => {
     client.socket.write("late-stdin");
     await until(() => conn!.received().toString().endsWith("late-stdin"), "the late input to reach the engine");
     client.socket.end();
-    await until(() => relay!.relay.connectionCount === 0 && engine!.open() === 0, "both connections to close");
+    await until(() => t.relay!.relay.connectionCount === 0 && t.engine!.open() === 0, "both connections to close");
   });
 
   it("passes a 101 head written in pieces (as dockerd writes it) once, then the stream", async () => {
-    engine = await fakeEngine(enginePath(), (c) => {
+    t.engine = await fakeEngine(t.enginePath(), (c) => {
       c.socket.once("data", () => {
         void (async () => {
           for (const piece of ["HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n", "Api-Version: 1.41\r\nServer: Docker/20.10.24 (linux)\r\n", "\r\n", "out\n"]) {
@@ -130,8 +112,8 @@ describe("tunnels", () => {
         })();
       });
     });
-    relay = await startRelay(dir, enginePath());
-    const client = await rawClient(relay.path);
+    t.relay = await startRelay(t.dir, t.enginePath());
+    const client = await rawClient(t.relay.path);
     client.socket.write(attach);
     await client.waitFor("out\n");
     expect(client.text()).toBe("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24 (linux)\r\n\r\nout\n");
@@ -139,11 +121,11 @@ describe("tunnels", () => {
 
   it("sends bytes the client wrote before the 101 arrived to the engine after the head, unchanged", async () => {
     let conn: EngineConnection | undefined;
-    engine = await fakeEngine(enginePath(), (c) => {
+    t.engine = await fakeEngine(t.enginePath(), (c) => {
       conn = c;
     });
-    relay = await startRelay(dir, enginePath());
-    const client = await rawClient(relay.path);
+    t.relay = await startRelay(t.dir, t.enginePath());
+    const client = await rawClient(t.relay.path);
     client.socket.write(`${attach}early-input`);
     await until(() => conn?.received().toString() === attach, "the head at the engine");
     await new Promise((r) => setTimeout(r, 30));
@@ -155,28 +137,28 @@ describe("tunnels", () => {
 
   it("destroys the client connection when the engine resets the tunnel (TCP engine)", async () => {
     let conn: EngineConnection | undefined;
-    engine = await fakeEngine("tcp", (c) => {
+    t.engine = await fakeEngine("tcp", (c) => {
       conn = c;
       c.socket.once("data", () => c.socket.write(upgraded));
     });
-    relay = await startRelay(dir, "", { upstream: { kind: "tcp", host: "127.0.0.1", port: engine.port } });
-    const client = await rawClient(relay.path);
+    t.relay = await startRelay(t.dir, "", { upstream: { kind: "tcp", host: "127.0.0.1", port: t.engine.port } });
+    const client = await rawClient(t.relay.path);
     client.socket.write(attach);
     await client.waitFor(upgraded);
     conn!.socket.resetAndDestroy();
     // on a UNIX socket the client sees the relay's destroy as an end; a write then fails, as nothing reads any more
     await client.waitEnd(1_000);
-    await until(() => relay!.relay.connectionCount === 0, "the relay to drop the connection", 1_000);
+    await until(() => t.relay!.relay.connectionCount === 0, "the relay to drop the connection", 1_000);
     client.socket.write("x");
     await until(() => client.closed, "the client's write to fail", 1_000);
     expect(client.text()).toBe(upgraded);
   });
 
   it("serves TLS clients, tunnel and half-close included", async () => {
-    engine = await fakeEngine(enginePath(), echoingEngine(upgraded));
-    relay = await startRelay(dir, enginePath(), { tls: { cert: testCert, key: testKey } });
+    t.engine = await fakeEngine(t.enginePath(), echoingEngine(upgraded));
+    t.relay = await startRelay(t.dir, t.enginePath(), { tls: { cert: testCert, key: testKey } });
     // tls.connect passes allowHalfOpen on to its socket; @types/node does not list it
-    const options: ConnectionOptions & { allowHalfOpen: boolean } = { path: relay.path, ca: testCert, servername: "localhost", allowHalfOpen: true };
+    const options: ConnectionOptions & { allowHalfOpen: boolean } = { path: t.relay.path, ca: testCert, servername: "localhost", allowHalfOpen: true };
     const socket = tlsConnect(options);
     await once(socket, "secureConnect");
     let text = "";

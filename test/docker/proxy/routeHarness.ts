@@ -37,6 +37,8 @@ export interface RouteHarness {
   on(method: string, path: RegExp, reply: EngineReply): void;
   /** Sends a request to the front; resolves with status, headers and body text. */
   call(method: string, path: string, body?: string | Buffer, headers?: Record<string, string>): Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }>;
+  /** Sends a request to the front; resolves with the response as soon as its head arrived, its body still to be read. */
+  open(method: string, path: string): Promise<IncomingMessage>;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,12 @@ export async function startRouteHarness(options: { timeoutMs?: number; updateRou
         });
         req.on("error", (error: NodeJS.ErrnoException) => (error.code === "EPIPE" || error.code === "ECONNRESET" ? undefined : reject(error)));
         req.end(body);
+      });
+    },
+    async open(method, path) {
+      await (started ??= start());
+      return new Promise((resolve, reject) => {
+        request({ socketPath: frontSocket, method, path }, resolve).on("error", reject).end();
       });
     },
     async close() {

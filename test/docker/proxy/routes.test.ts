@@ -161,6 +161,13 @@ describe("POST /containers/{id}/update", () => {
     expect(JSON.parse(reply.body).message).toBe('the engine applied the update, but plugin "after" failed in ContainerPlugin.postUpdate: cannot write');
   });
 
+  it("answers an update body over 16 MiB with 413 and sends nothing to the engine", async () => {
+    const reply = await h.call("POST", `/containers/${id}/update`, Buffer.alloc(16 * 1024 * 1024 + 1, 0x20));
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body).message).toMatch(/more than the 16777216 bytes hookplugins reads; nothing was sent to the engine/);
+    expect(h.received).toEqual([]);
+  });
+
   it("does not run postUpdate when the engine refused the update", async () => {
     let ran = false;
     h.registry.registerContainerPlugin({ name: "after", postUpdate: () => void (ran = true) });
@@ -177,6 +184,19 @@ describe("POST /volumes/create", () => {
     h.on("POST", /\/volumes\/create$/, (r, res) => json(res, 201, JSON.parse(r.body.toString("utf8"))));
     const reply = await h.call("POST", "/volumes/create", JSON.stringify({ Name: "data", Driver: "local" }));
     expect(JSON.parse(reply.body)).toEqual({ Name: "data", Driver: "local", DriverOpts: { size: "1g" } });
+  });
+  it("logs each change the plugins made to a volume create with its JSON pointer and the plugin", async () => {
+    h.registry.registerVolumePlugin({ name: "sized", preVolumeCreate: (_ctx, v) => ({ ...v, DriverOpts: { ...v.DriverOpts, size: "1g" } }) });
+    h.on("POST", /\/volumes\/create$/, (_r, res) => json(res, 201, {}));
+    await h.call("POST", "/v1.41/volumes/create", JSON.stringify({ Name: "data" }));
+    expect(h.logs).toEqual(['hookplugins docker-proxy: POST /v1.41/volumes/create: changed /DriverOpts/size by sized (absent -> \"1g\")']);
+  });
+
+  it("answers a volume create body over 16 MiB with 413 and sends nothing to the engine", async () => {
+    const reply = await h.call("POST", "/volumes/create", Buffer.alloc(16 * 1024 * 1024 + 1, 0x20));
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body).message).toMatch(/more than the 16777216 bytes hookplugins reads; nothing was sent to the engine/);
+    expect(h.received).toEqual([]);
   });
 });
 
@@ -196,6 +216,58 @@ describe("image pulls and loads", () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toContain("Downloaded newer image");
     expect(pulled).toEqual([["overlay2", { Id: "sha256:abc", RepoTags: ["127.0.0.1:5000/bb:1"] }]]);
+  });
+
+  it("runs postPull once per tag a pull of all tags (no tag in the query) reported, each with its own inspect", async () => {
+    const pulled: unknown[] = [];
+    h.registry.registerImagePlugin({ name: "scan", postPull: (_ctx, _snapshotter, image) => void pulled.push(image) });
+    // what dockerd 20.10 streams for `docker pull -a 127.0.0.1:5000/multi`
+    h.on("POST", /\/images\/create$/, (_r, res) =>
+      progress(res, [
+        { status: "Pulling from multi", id: "2" },
+        { status: "Digest: sha256:0502" },
+        { status: "Pulling from multi", id: "1" },
+        { status: "Digest: sha256:0502" },
+        { status: "Status: Downloaded newer image for 127.0.0.1:5000/multi" },
+      ]),
+    );
+    h.on("GET", /\/images\/127\.0\.0\.1(:|%3A)5000\/multi(:|%3A)\d\/json$/, (r, res) => json(res, 200, { Id: `sha256:${r.url.split("/").at(-2)!.slice(-1)}`, RepoTags: [decodeURIComponent(r.url.split("/").slice(-3, -1).join("/"))] }));
+    const reply = await h.call("POST", "/v1.41/images/create?fromImage=127.0.0.1%3A5000%2Fmulti");
+    expect(reply.status).toBe(200);
+    expect(reply.body).not.toContain("error");
+    expect(pulled).toEqual([
+      { Id: "sha256:2", RepoTags: ["127.0.0.1:5000/multi:2"] },
+      { Id: "sha256:1", RepoTags: ["127.0.0.1:5000/multi:1"] },
+    ]);
+  });
+
+  it("runs postPull once per image a load stream reported, with each image's inspect", async () => {
+    const pulled: unknown[] = [];
+    h.registry.registerImagePlugin({ name: "scan", postPull: (_ctx, _snapshotter, image) => void pulled.push(image) });
+    h.on("POST", /\/images\/load$/, (_r, res) => progress(res, [{ stream: "Loaded image: aa:1\n" }, { stream: "Loaded image: bb:2\n" }]));
+    h.on("GET", /\/images\/aa(:|%3A)1\/json$/, (_r, res) => json(res, 200, { Id: "sha256:aa" }));
+    h.on("GET", /\/images\/bb(:|%3A)2\/json$/, (_r, res) => json(res, 200, { Id: "sha256:bb" }));
+    const reply = await h.call("POST", "/images/load", "tar bytes");
+    expect(reply.status).toBe(200);
+    expect(pulled).toEqual([{ Id: "sha256:aa" }, { Id: "sha256:bb" }]);
+  });
+
+  it("passes a pull's first progress line to the client while the engine still holds the rest", async () => {
+    let release: (() => void) | undefined;
+    h.on("POST", /\/images\/create$/, (_r, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write(`${JSON.stringify({ status: "Pulling from bb", id: "1" })}\r\n`);
+      release = () => res.end(`${JSON.stringify({ status: "Status: Downloaded newer image for bb:1" })}\r\n`);
+    });
+    h.on("GET", /\/images\/bb(:|%3A)1\/json$/, (_r, res) => json(res, 200, { Id: "sha256:abc" }));
+    const res = await h.open("POST", "/v1.41/images/create?fromImage=bb&tag=1");
+    let text = "";
+    await new Promise<void>((resolve) => res.on("data", (c: Buffer) => ((text += c.toString("utf8")), text.includes("Pulling from bb") && resolve())));
+    expect(text).not.toContain("Downloaded newer image");
+    expect(release).toBeDefined();
+    release!();
+    await new Promise((resolve) => res.on("end", resolve));
+    expect(text).toContain("Status: Downloaded newer image for bb:1");
   });
 
   it("does not run postPull when the engine's stream reports an error", async () => {
@@ -254,6 +326,31 @@ describe("APIPlugin routes", () => {
     expect(wrapped).toMatchObject({ status: 200, body: "[]" });
     expect(wrapped.headers["x-wrapped"]).toBe("yes");
     expect(toEngine("GET", /containers\/json\?all=1$/)).toHaveLength(1);
+  });
+
+  it("runs a plugin's wrapper around the hooked container create: its header reaches the client, the engine gets envlimits' Memory", async () => {
+    h.registry.registerContainerPlugin(envLimitsPlugin);
+    h.registry.registerAPIPlugin({
+      name: "wrapper",
+      updateHandler: (_ctx, handlers) =>
+        handlers.map((spec) =>
+          spec.method === "POST" && spec.path === "/containers/create"
+            ? {
+                ...spec,
+                handler: async (req, res, params) => {
+                  res.setHeader("X-Wrapped", "create");
+                  await spec.handler(req, res, params);
+                },
+              }
+            : spec,
+        ),
+    });
+    h.on("POST", /\/containers\/create$/, (_r, res) => json(res, 201, { Id: id, Warnings: [] }));
+    const reply = await h.call("POST", "/v1.41/containers/create", JSON.stringify({ Image: "bb", Env: ["HOOKPLUGINS_MEMORY=64m"] }));
+    expect(reply.status).toBe(201);
+    expect(reply.headers["x-wrapped"]).toBe("create");
+    const [sent] = toEngine("POST", /\/containers\/create/);
+    expect((JSON.parse(sent!.body.toString("utf8")) as ContainerCreateConfig).HostConfig?.Memory).toBe(64 * 1024 * 1024);
   });
 
   it("leaves every route a plugin did not add or wrap to pass to the engine as it was sent", async () => {

@@ -40,6 +40,8 @@ export interface PodmanServiceOptions {
   storageDriver?: "vfs" | "overlay";
   /** Import busybox as image "bb" (default true). */
   importBusybox?: boolean;
+  /** More OCI runtimes by name (absolute paths), containers.conf `[engine.runtimes]`, for `--runtime <name>`. */
+  runtimes?: Readonly<Record<string, string>>;
 }
 
 /** Options of one docker or podman CLI run. */
@@ -116,6 +118,7 @@ async function writeConfiguration(dir: string, options: PodmanServiceOptions): P
       `hooks_dir = ${tomlList(options.hooksDirs ?? [join(dir, "hooks.d")])}`,
       "[engine.runtimes]",
       `runc = ${tomlList([runtime])}`,
+      ...Object.entries(options.runtimes ?? {}).map(([name, path]) => `${tomlString(name)} = ${tomlList([path])}`),
       "",
     ].join("\n"),
   );
@@ -132,6 +135,8 @@ async function writeConfiguration(dir: string, options: PodmanServiceOptions): P
       "",
     ].join("\n"),
   );
+  // `podman run` and `podman create` refuse a REGISTRY_AUTH_FILE that does not exist; an empty one holds no logins
+  await writeFile(join(dir, "auth.json"), JSON.stringify({ auths: {} }));
   // Podman's default network, which the docker CLI's containers join: loopback only, nothing on the host
   await writeFile(join(dir, "cni", "podman.conflist"), JSON.stringify({ cniVersion: "0.4.0", name: "podman", plugins: [{ type: "loopback" }] }));
   return {

@@ -10,7 +10,7 @@ import { engineJson, versionPrefix, type RouteContext } from "./context.js";
 /** The handler of `DELETE /containers/{id}`. */
 export function containerDelete(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> {
   return async (req, res, params) => {
-    const inspected = await engineJson<ContainerJSON>(ctx, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+    const inspected = await engineJson<ContainerJSON>(ctx.engine, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
     const id = inspected.body?.Id;
     await ctx.engine.forward(req, res, {
       beforeEnd: async (status) => {

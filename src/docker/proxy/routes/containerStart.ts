@@ -17,7 +17,7 @@ export function containerStart(ctx: RouteContext, runtimes: RuntimeCheck): (req:
     const signal = clientGone(res);
     const body = await readBody(req, "the container start request");
     const prefix = versionPrefix(req);
-    const { body: container } = await engineJson<ContainerJSON>(ctx, `${prefix}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+    const { body: container } = await engineJson<ContainerJSON>(ctx.engine, `${prefix}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
     if (container === undefined || typeof container.Id !== "string") {
       // the engine's own answer (no such container, ...): the start goes on unchanged and it says so
       await ctx.engine.forward(req, res, { body });

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ContainerJSON } from "hookplugins";
 import { ProxyHttpError } from "../errorResponse.js";
 import { readBody } from "../requestBody.js";
+import { endToEnd } from "../upstreamClient.js";
 import { clientGone, engineJson, versionPrefix, type RouteContext } from "./context.js";
 
 /** The container's root filesystem as the host sees it: the storage driver's merged dir, else its process's root. */
@@ -18,7 +19,8 @@ export function rootfsOf(container: ContainerJSON): string {
   return typeof pid === "number" && pid > 0 ? `/proc/${pid}/root` : "";
 }
 
-const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "content-length"]);
+/** The engine's answer goes to the client whole: its own framing fields are replaced by a Content-Length. */
+const framing = new Set(["content-length"]);
 
 /** The handler of `POST /containers/{id}/update`. */
 export function containerUpdate(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> {
@@ -29,7 +31,7 @@ export function containerUpdate(ctx: RouteContext): (req: IncomingMessage, res: 
     const contentType = req.headers["content-type"];
     const answer = await ctx.engine.request(req.method ?? "POST", req.url ?? "/", { body, signal, ...(contentType && { headers: { "Content-Type": contentType } }) });
     if (answer.status >= 200 && answer.status < 300) {
-      const { body: container, status } = await engineJson<ContainerJSON>(ctx, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+      const { body: container, status } = await engineJson<ContainerJSON>(ctx.engine, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
       if (container === undefined) throw new ProxyHttpError(502, `the engine applied the update, but then could not inspect container ${params["id"]} (status ${status}); postUpdate did not run`);
       const env = ((container.Config as { Env?: string[] | null } | undefined)?.Env ?? []).slice();
       try {
@@ -38,9 +40,7 @@ export function containerUpdate(ctx: RouteContext): (req: IncomingMessage, res: 
         throw new ProxyHttpError(500, `the engine applied the update, but ${(error as Error).message}`, { cause: error });
       }
     }
-    const headers: string[] = [];
-    for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) if (!hopByHop.has(answer.rawHeaders[i]!.toLowerCase())) headers.push(answer.rawHeaders[i]!, answer.rawHeaders[i + 1]!);
-    res.writeHead(answer.status, answer.statusMessage, [...headers, "Content-Length", String(answer.body.length)]);
+    res.writeHead(answer.status, answer.statusMessage, [...endToEnd(answer.rawHeaders, framing).flat(), "Content-Length", String(answer.body.length)]);
     res.end(answer.body);
   };
 }

@@ -43,8 +43,8 @@ export function clientGone(res: ServerResponse): AbortSignal {
 }
 
 /** The engine's JSON answer to a GET (undefined body when it is not 200 or not JSON). */
-export async function engineJson<T>(ctx: RouteContext, path: string): Promise<{ status: number; body: T | undefined }> {
-  const answer = await ctx.engine.request("GET", path);
+export async function engineJson<T>(engine: UpstreamClient, path: string): Promise<{ status: number; body: T | undefined }> {
+  const answer = await engine.request("GET", path);
   if (answer.status !== 200) return { status: answer.status, body: undefined };
   try {
     return { status: answer.status, body: answer.json<T>() };

@@ -7,17 +7,33 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ImageInfo } from "hookplugins";
+import { errorMessage } from "../errorResponse.js";
 import { clientGone, engineJson, queryOf, versionPrefix, type RouteContext } from "./context.js";
 import { ProgressTap } from "./progressTap.js";
 
-/** The image a pull names: `fromImage` with `tag` ("latest" when neither names one). */
+/**
+ * The image a pull names: `fromImage` with `tag`, or `fromImage` itself when it holds a tag or digest; undefined for a
+ * bare repository without `tag`, which dockerd pulls with all its tags (`docker pull -a`): see pulledImages.
+ */
 export function pulledImage(query: URLSearchParams): string | undefined {
   const from = query.get("fromImage");
   if (!from) return undefined;
   const tag = query.get("tag");
   if (tag) return tag.startsWith("sha256:") ? `${from}@${tag}` : `${from}:${tag}`;
   const last = from.slice(from.lastIndexOf("/") + 1);
-  return last.includes(":") || from.includes("@") ? from : `${from}:latest`;
+  return last.includes(":") || from.includes("@") ? from : undefined;
+}
+
+/**
+ * The images a pull stored: the one it names, or for a bare repository (all tags) each tag the stream said it pulled
+ * ("Pulling from <repo>" with the tag as id); `<repo>:latest` when the stream named none (Podman pulls just that).
+ */
+function pulledImages(query: URLSearchParams, tap: ProgressTap): string[] {
+  const named = pulledImage(query);
+  if (named !== undefined) return [named];
+  const from = query.get("fromImage");
+  if (!from) return [];
+  return tap.pulledTags.length > 0 ? tap.pulledTags.map((tag) => `${from}:${tag}`) : [`${from}:latest`];
 }
 
 /** The images an import produced: the repository it was given, else the image id the stream reported. */
@@ -38,8 +54,8 @@ export function imageIngest(ctx: RouteContext, kind: "create" | "load"): (req: I
         tap.end();
         if (status < 200 || status >= 300 || tap.error !== undefined) return undefined;
         const query = queryOf(req);
-        const images = kind === "load" ? tap.loaded : [query.get("fromSrc") ? importedImage(query, tap) : pulledImage(query)].filter((x): x is string => x !== undefined);
-        const failure = await notify(ctx, req, images, signal).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+        const images = kind === "load" ? tap.loaded : query.get("fromSrc") ? [importedImage(query, tap)].filter((x): x is string => x !== undefined) : pulledImages(query, tap);
+        const failure = await notify(ctx, req, images, signal).catch(errorMessage);
         if (failure === undefined) return undefined;
         ctx.log(`hookplugins docker-proxy: ${failure}`);
         return Buffer.from(`${JSON.stringify({ errorDetail: { message: failure }, error: failure })}\r\n`);
@@ -52,10 +68,10 @@ export function imageIngest(ctx: RouteContext, kind: "create" | "load"): (req: I
 async function notify(ctx: RouteContext, req: IncomingMessage, images: readonly string[], signal: AbortSignal): Promise<string | undefined> {
   if (images.length === 0) return undefined;
   const prefix = versionPrefix(req);
-  const info = await engineJson<{ Driver?: string }>(ctx, `${prefix}/info`);
+  const info = await engineJson<{ Driver?: string }>(ctx.engine, `${prefix}/info`);
   const snapshotter = info.body?.Driver ?? "";
   for (const name of images) {
-    const inspected = await engineJson<ImageInfo>(ctx, `${prefix}/images/${name.split("/").map(encodeURIComponent).join("/")}/json`);
+    const inspected = await engineJson<ImageInfo>(ctx.engine, `${prefix}/images/${name.split("/").map(encodeURIComponent).join("/")}/json`);
     if (inspected.status !== 200 || inspected.body === undefined) return `the engine reported ${name} as stored, but cannot inspect it (status ${inspected.status}); postPull did not run for it`;
     await ctx.host.image.postPull(snapshotter, inspected.body, { signal });
   }

@@ -12,6 +12,11 @@ export class ProgressTap {
   readonly loaded: string[] = [];
   /** The last `status` line (an import's image id). */
   lastStatus: string | undefined = undefined;
+  /**
+   * The tags a pull fetched, in the engine's order: dockerd starts each with `{"status":"Pulling from <repo>","id":"<tag>"}`,
+   * once for a single tag and once per tag for a pull of all tags (`docker pull -a`, no `tag` in the query).
+   */
+  readonly pulledTags: string[] = [];
   #partial = "";
   readonly #decoder = new TextDecoder();
 
@@ -32,7 +37,7 @@ export class ProgressTap {
   #line(line: string): void {
     const text = line.trim();
     if (!text.startsWith("{")) return;
-    let message: { error?: unknown; errorDetail?: { message?: unknown }; stream?: unknown; status?: unknown };
+    let message: { error?: unknown; errorDetail?: { message?: unknown }; stream?: unknown; status?: unknown; id?: unknown };
     try {
       message = JSON.parse(text) as typeof message;
     } catch {
@@ -46,6 +51,9 @@ export class ProgressTap {
       const loaded = /^Loaded image(?: ID)?: (\S+)/.exec(message.stream.trim());
       if (loaded) this.loaded.push(loaded[1]!);
     }
-    if (typeof message.status === "string") this.lastStatus = message.status;
+    if (typeof message.status === "string") {
+      this.lastStatus = message.status;
+      if (message.status.startsWith("Pulling from ") && typeof message.id === "string" && message.id !== "" && !this.pulledTags.includes(message.id)) this.pulledTags.push(message.id);
+    }
   }
 }

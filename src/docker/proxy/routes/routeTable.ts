@@ -9,14 +9,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HandlerFunction, HandlerSpec } from "hookplugins";
 import { compileRoutes } from "../routeMatcher.js";
 import type { ProxyRoute, RouteMatcher } from "../routeTypes.js";
-import { containerCreate } from "./containerCreate.js";
+import { containerCreate, volumeCreate } from "./createHooks.js";
 import { containerDelete } from "./containerDelete.js";
 import { containerStart } from "./containerStart.js";
 import { containerUpdate } from "./containerUpdate.js";
 import type { RouteContext } from "./context.js";
 import { imageIngest } from "./imageIngest.js";
 import type { RuntimeCheck } from "./runtimeCheck.js";
-import { volumeCreate } from "./volumeCreate.js";
 
 /** The path of the catch-all route (method "*": any). */
 export const catchAllPath = "/{path*}";

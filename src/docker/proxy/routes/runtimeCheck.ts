@@ -8,6 +8,7 @@ import { open } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { wrapperHeaderPrefix } from "hookplugins/runtime";
 import type { UpstreamClient } from "../upstreamClient.js";
+import { engineJson } from "./context.js";
 
 /** What the proxy knows of a container's runtime. */
 export interface RuntimeVerdict {
@@ -53,8 +54,8 @@ export class RuntimeCheck {
     if (!this.#info || now - this.#info.at > infoTtlMs) {
       this.#info = {
         at: now,
-        value: this.engine.request("GET", `${prefix}/info`).then(
-          (r) => (r.status === 200 ? r.json<EngineInfo>() : undefined),
+        value: engineJson<EngineInfo>(this.engine, `${prefix}/info`).then(
+          (r) => r.body,
           () => undefined,
         ),
       };

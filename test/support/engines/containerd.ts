@@ -46,6 +46,8 @@ export interface ContainerdOptions {
   cri?: boolean;
   /** The OCI runtime binary the CRI plugin's runc runtime calls (absolute path, e.g. a wrapper); default runc. */
   criRuntimePath?: string;
+  /** Registries (host:port) the CRI plugin pulls from over plain HTTP, e.g. a startRegistry() address. */
+  insecureRegistries?: readonly string[];
 }
 
 /** A containerd started for a test file. */
@@ -70,6 +72,8 @@ export interface Containerd {
   log(): string;
   /** Deletes every task and container, stops containerd and its shims, and removes everything this run created. */
   stop(): Promise<void>;
+  /** Kills containerd (SIGKILL: shims and containers keep running, as after a crash) and starts it again on the same socket. */
+  restart(): Promise<void>;
 }
 
 const tomlString = (s: string): string => JSON.stringify(s);
@@ -104,6 +108,10 @@ function configToml(dir: string, options: ContainerdOptions): string {
       '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
       `    Root = ${tomlString(join(dir, "runc"))}`,
       ...(options.criRuntimePath ? [`    BinaryName = ${tomlString(options.criRuntimePath)}`] : []),
+      ...(options.insecureRegistries ?? []).flatMap((registry) => [
+        `  [plugins."io.containerd.grpc.v1.cri".registry.mirrors.${tomlString(registry)}]`,
+        `    endpoint = [${tomlString(`http://${registry}`)}]`,
+      ]),
     );
   }
   return `${lines.join("\n")}\n`;
@@ -146,7 +154,7 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
   const configFile = join(dir, "config.toml");
   for (const sub of ["cni/bin", "cni/net.d", "opt", "netns"]) await mkdir(join(dir, sub), { recursive: true });
   await writeFile(configFile, configToml(dir, options));
-  const daemon = startDetached(findTool("containerd")!, ["--config", configFile, "--log-level", "warn"], { logFile: join(dir, "containerd.log") });
+  let daemon = startDetached(findTool("containerd")!, ["--config", configFile, "--log-level", "warn"], { logFile: join(dir, "containerd.log") });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, TMPDIR: dir, CONTAINERD_NAMESPACE: criNamespace };
   const ctr = (args: readonly string[], o?: { timeoutMs?: number }): Promise<RunResult> =>
     runCommand(findTool("ctr")!, ["-a", socketPath, ...args], env, o?.timeoutMs ?? 30_000);
@@ -156,12 +164,20 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
     dir,
     socketPath,
     configFile,
-    pid: daemon.pid,
+    get pid() {
+      return daemon.pid;
+    },
     image: containerdImage,
     namespace: criNamespace,
     cri: options.cri ?? true,
     ctr,
     log: () => daemon.log(),
+    async restart() {
+      daemon.signal("SIGKILL");
+      await daemon.stop(10_000);
+      daemon = startDetached(findTool("containerd")!, ["--config", configFile, "--log-level", "warn"], { logFile: join(dir, "containerd-restarted.log") });
+      await waitUntilReady("containerd did not answer after its restart", daemon, async () => existsSync(socketPath) && (await ctr(["version"], { timeoutMs: 5_000 })).code === 0);
+    },
     stop() {
       return (stopped ??= (async () => {
         // tasks and containers first, by containerd: shims exit, their sockets, mounts and runc state go with them

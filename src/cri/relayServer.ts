@@ -177,20 +177,22 @@ function relayCall(
   else stream.pipe(up);
 }
 
-/** Reads a unary call's request body, up to `max` bytes of message. */
-function readBody(stream: ServerHttp2Stream, max: number, signal: AbortSignal): Promise<Buffer> {
+/** Reads a unary call's request body (of method `path`), up to `max` bytes of message. */
+function readBody(stream: ServerHttp2Stream, path: string, max: number, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
-    stream.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       length += chunk.length;
       if (length > max + 5) {
-        reject(new CriStatusError(GrpcStatus.RESOURCE_EXHAUSTED, `hookplugins cri-proxy: the request is larger than ${max} bytes (the relay's limit for ${stream.sentHeaders[":path"] ?? "this method"}; raise maxMessageBytes)`));
+        stream.off("data", onData);
         stream.pause();
+        reject(new CriStatusError(GrpcStatus.RESOURCE_EXHAUSTED, `hookplugins cri-proxy: the request is larger than ${max} bytes (the relay's limit for ${path}; raise maxMessageBytes, or --max-message-bytes)`));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    stream.on("data", onData);
     stream.on("end", () => resolve(Buffer.concat(chunks, length)));
     signal.addEventListener("abort", () => reject(new CriStatusError(GrpcStatus.CANCELLED, "the caller cancelled the call")), { once: true });
   });
@@ -214,7 +216,7 @@ async function intercept(options: RelayServerOptions, stream: ServerHttp2Stream,
     timeLeft: () => (deadline === undefined ? undefined : deadline - performance.now()),
   };
   try {
-    const body = await readBody(stream, options.maxMessageBytes, controller.signal);
+    const body = await readBody(stream, path, options.maxMessageBytes, controller.signal);
     const request = unframeSingle(body, headers["grpc-encoding"] as string | undefined, path);
     const rewritten = interceptor.request ? await interceptor.request(request, call) : request;
     controller.signal.throwIfAborted();

@@ -1,13 +1,16 @@
 /**
  * The CRI relay in front of containerd 1.6's real CRI plugin and runc: CreateContainer through the plugins (envlimits'
  * memory limit in the runtime spec and the cgroup, a policy refusal with its message, a CriPlugin on CRI's own
- * config), untouched fields reaching containerd unchanged, runtime.v1alpha2, and messages above 4 MiB.
+ * config), untouched fields reaching containerd unchanged, runtime.v1alpha2, messages above 4 MiB, a deadline that passes
+ * while plugins run, requests above the relay's limit, and a plugin change the mapping cannot carry.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { CriRelayPlugin } from "hookplugins";
+import type { ContainerPlugin, CriRelayPlugin } from "hookplugins";
+import { encodeMessage } from "../../src/cri/protoCodec.js";
+import { criSchema } from "../../src/cri/criSchema.generated.js";
 import { startContainerd, containerdTools, type Containerd } from "../support/engines/containerd.js";
 import { describeWithTools } from "../support/tools.js";
-import { containerConfig, criClient, podConfig, type CallError, type CriClient } from "./criClient.js";
+import { containerConfig, criClient, podConfig, rawCall, type CallError, type CriClient } from "./criClient.js";
 import { startRelay, type RelayFixture } from "./relayFixture.js";
 
 interface VerboseInfo {
@@ -134,5 +137,50 @@ describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd
     const id = await create(viaRelay, "big", { annotations: { big } });
     const status = await viaRelay.runtime<{ info: Record<string, string> }>("ContainerStatus", { container_id: id, verbose: true });
     expect((JSON.parse(status.info["info"]!) as VerboseInfo).config.annotations?.["big"]).toHaveLength(big.length);
+  }, 30_000);
+  const names = async (): Promise<string[]> =>
+    (await direct.runtime<{ containers: { metadata: { name: string } }[] }>("ListContainers", {})).containers.map((c) => c.metadata.name);
+  const createRequest = (name: string, extra: Record<string, unknown> = {}): Uint8Array =>
+    encodeMessage(criSchema, "CreateContainerRequest", { pod_sandbox_id: podId, config: containerConfig(name, containerd.image, extra), sandbox_config: pod });
+
+  it("answers DEADLINE_EXCEEDED when the caller's deadline passes while a plugin runs, and never forwards the create", async () => {
+    const unregister = relay.registry.registerContainerPlugin({ name: "slow", preCreate: () => new Promise<void>((resolve) => setTimeout(resolve, 1_500)) });
+    try {
+      const started = Date.now();
+      // no gRPC library on the caller's side: only the relay can end the call at its deadline
+      const reply = await rawCall(relay.socketPath, "/runtime.v1.RuntimeService/CreateContainer", createRequest("late"), { "grpc-timeout": "400m" });
+      expect(reply["grpc-status"]).toBe("4");
+      expect(decodeURIComponent(String(reply["grpc-message"]))).toMatch(/deadline/);
+      expect(Date.now() - started).toBeLessThan(1_400);
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // the plugin has finished by now
+      expect(await names()).not.toContain("late");
+    } finally {
+      unregister();
+    }
+  }, 30_000);
+
+  it("refuses a request above the relay's 16 MiB limit with RESOURCE_EXHAUSTED, naming the limit and the option", async () => {
+    const reply = await rawCall(relay.socketPath, "/runtime.v1.RuntimeService/CreateContainer", createRequest("huge", { annotations: { big: "x".repeat(17 * 1024 * 1024) } }));
+    expect(reply["grpc-status"]).toBe("8");
+    expect(decodeURIComponent(String(reply["grpc-message"]))).toMatch(/larger than 16777216 bytes.*maxMessageBytes/);
+    expect(await names()).not.toContain("huge");
+  }, 30_000);
+
+  it("refuses a Docker-style change that has no CRI field, naming the plugin, the field and the fix, and forwards nothing", async () => {
+    const networker: ContainerPlugin = {
+      name: "networker",
+      preCreate(_ctx, config) {
+        config.HostConfig = { ...config.HostConfig, NetworkMode: "none" };
+      },
+    };
+    const unregister = relay.registry.registerContainerPlugin(networker);
+    try {
+      const error = (await create(viaRelay, "unmapped").catch((e: unknown) => e)) as CallError;
+      expect(error.code).toBe(9);
+      expect(error.details).toMatch(/^plugin "networker" failed in ContainerPlugin.preCreate: it changed HostConfig.NetworkMode, which the CRI relay cannot pass to the runtime .*; set it in the pod spec instead/);
+      expect(await names()).not.toContain("unmapped");
+    } finally {
+      unregister();
+    }
   }, 30_000);
 });

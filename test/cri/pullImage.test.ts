@@ -3,17 +3,15 @@
  * insecure: ImagePlugin.postPull with containerd's snapshotter and the ImageStatus image; a failing postPull's status;
  * and a caller's deadline and cancellation reaching containerd (a registry that never answers; containerd logs the cancelled pull).
  */
-import { connect as connectHttp2 } from "node:http2";
-import { connect as connectSocket, createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CriPulledImage, ImagePlugin } from "hookplugins";
 import { encodeMessage } from "../../src/cri/protoCodec.js";
 import { criSchema } from "../../src/cri/criSchema.generated.js";
-import { frameMessage } from "../../src/cri/grpcWire.js";
 import { startContainerd, containerdTools, type Containerd } from "../support/engines/containerd.js";
 import { freePort, registryTools, startRegistry, type Registry } from "../support/engines/registry.js";
 import { describeWithTools } from "../support/tools.js";
-import { criClient, type CallError, type CriClient } from "./criClient.js";
+import { criClient, rawCall, type CallError, type CriClient } from "./criClient.js";
 import { startRelay, type RelayFixture } from "./relayFixture.js";
 
 /** A TCP server that accepts connections and never answers; records when each closes. */
@@ -106,25 +104,11 @@ describeWithTools([...containerdTools, ...registryTools], "hookplugins cri-proxy
 
   it("passes the caller's deadline to containerd, which answers DEADLINE_EXCEEDED itself", async () => {
     // a raw HTTP/2 call that does not enforce the deadline itself: only containerd can end it
-    const session = connectHttp2("http://localhost", { createConnection: () => connectSocket(relay.socketPath) });
-    try {
-      const started = Date.now();
-      const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const call = session.request({ ":method": "POST", ":path": "/runtime.v1.ImageService/PullImage", "content-type": "application/grpc", te: "trailers", "grpc-timeout": "1500m" });
-        let headers: Record<string, unknown> = {};
-        call.on("response", (h) => (headers = { ...h }));
-        call.on("trailers", (t) => (headers = { ...headers, ...t }));
-        call.on("close", () => resolve(headers));
-        call.on("error", reject);
-        call.resume();
-        call.end(frameMessage(encodeMessage(criSchema, "PullImageRequest", { image: { image: `127.0.0.1:${silentPort}/hang:1` } })));
-      });
-      expect(reply["grpc-status"]).toBe("4");
-      expect(decodeURIComponent(String(reply["grpc-message"]))).toMatch(/context deadline exceeded/);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
-    } finally {
-      session.close();
-    }
+    const started = Date.now();
+    const reply = await rawCall(relay.socketPath, "/runtime.v1.ImageService/PullImage", encodeMessage(criSchema, "PullImageRequest", { image: { image: `127.0.0.1:${silentPort}/hang:1` } }), { "grpc-timeout": "1500m" });
+    expect(reply["grpc-status"]).toBe("4");
+    expect(decodeURIComponent(String(reply["grpc-message"]))).toMatch(/context deadline exceeded/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
   }, 30_000);
 
   it("passes a caller's cancellation to containerd, which ends its pull as cancelled", async () => {

@@ -20,6 +20,11 @@ export const GrpcStatus = {
 /** A gRPC status code number. */
 export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 
+/** The name of a status code the relay answers with (`FAILED_PRECONDITION`), or the number for others. */
+export function grpcStatusName(code: number): string {
+  return Object.entries(GrpcStatus).find(([, value]) => value === code)?.[0] ?? String(code);
+}
+
 /** An error the relay answers a call with: a gRPC status code and its message. */
 export class CriStatusError extends Error {
   override name = "CriStatusError";

@@ -6,7 +6,7 @@
  * reply until the interceptor has seen it.
  */
 import { constants, createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
-import { CriStatusError, encodeGrpcMessage, formatGrpcTimeout, frameMessage, GrpcStatus, parseGrpcTimeout, unframeSingle, type GrpcStatusCode } from "./grpcWire.js";
+import { CriStatusError, encodeGrpcMessage, formatGrpcTimeout, frameMessage, GrpcStatus, grpcStatusName, parseGrpcTimeout, unframeSingle, type GrpcStatusCode } from "./grpcWire.js";
 import { http2Settings, type CriUpstream } from "./upstream.js";
 
 /** What an interceptor gets for one call. */
@@ -169,6 +169,7 @@ function relayCall(
       },
       (error: unknown) => {
         const status = options.statusOf(error);
+        logAnswer(options, String(headers[":path"]), status);
         answerStatus(stream, status.code, status.message);
       },
     );
@@ -227,10 +228,16 @@ async function intercept(options: RelayServerOptions, stream: ServerHttp2Stream,
     relayCall(options, stream, forwarded, frameMessage(rewritten), interceptor.reply && ((reply) => interceptor.reply!(rewritten, reply, call)));
   } catch (error) {
     const status = controller.signal.aborted && !(error instanceof CriStatusError && error.code !== GrpcStatus.CANCELLED) ? statusOfAbort(controller.signal) : options.statusOf(error);
+    logAnswer(options, path, status);
     answerStatus(stream, status.code, status.message);
   } finally {
     if (stream.closed) clearTimeout(timer);
   }
+}
+
+/** One line in the relay's log for a call it answered with an error itself (a refusal, a failed plugin, a bad request). */
+function logAnswer(options: RelayServerOptions, path: string, status: CriStatusError): void {
+  options.log(`hookplugins cri-proxy: ${path}: answered ${grpcStatusName(status.code)}: ${status.message}`);
 }
 
 function statusOfAbort(signal: AbortSignal): CriStatusError {

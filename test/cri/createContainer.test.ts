@@ -74,6 +74,11 @@ describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd
     expect(listed.containers.map((c) => c.metadata.name)).not.toContain("privileged");
   }, 30_000);
 
+  it("logs each refusal for the node's operator, with the method, the status and the plugin's message", async () => {
+    await create(viaRelay, "privileged-logged", { linux: { security_context: { privileged: true } } }).catch(() => undefined);
+    expect(relay.logged).toContainEqual(expect.stringMatching(/^hookplugins cri-proxy: \/runtime\.v1\.RuntimeService\/CreateContainer: answered FAILED_PRECONDITION: plugin "policy" failed in ContainerPlugin\.preCreate: policy rule denyPrivileged/));
+  }, 30_000);
+
   it("runs a CriPlugin on CRI's own config and the request's sandbox, and its changes reach containerd", async () => {
     const seen: { sandboxId?: string; podName?: string; image?: string } = {};
     const plugin: CriRelayPlugin = {

@@ -34,6 +34,8 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   const docker = { docker: "src/docker/index.ts" };
   // hookplugins/runtime: the OCI runtime wrapper and the prestart hand-off
   const runtime = { runtime: "src/runtime/index.ts" };
+  // hookplugins/cri: the CRI relay in front of containerd (Node's HTTP/2, no gRPC package)
+  const cri = { cri: "src/cri/index.ts" };
   const library: Options[] = [
     { ...common, entry: index, format: "esm", dts: dtsOf(index) },
     { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
@@ -47,6 +49,8 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
     { ...tools, entry: docker, format: "cjs", shims: true, external: ["hookplugins", "hookplugins/external", "hookplugins/runtime"], dts: dtsOf(docker) },
     { ...tools, entry: runtime, format: "esm", external: ["hookplugins"], dts: dtsOf(runtime) },
     { ...tools, entry: runtime, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(runtime) },
+    { ...tools, entry: cri, format: "esm", external: ["hookplugins", "hookplugins/external"], dts: dtsOf(cri) },
+    { ...tools, entry: cri, format: "cjs", shims: true, external: ["hookplugins", "hookplugins/external"], dts: dtsOf(cri) },
     {
       ...tools,
       entry: { cli: "src/cli/main.ts" },
@@ -54,6 +58,10 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
       dts: false,
       // commander is CommonJS: its require() of Node's built-in modules needs a require in the ES module
       banner: { js: "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);" },
+      // code a command imports on first use (cri-proxy's relay) goes to chunks of its own, named as the CLI's
+      esbuildOptions(options) {
+        options.chunkNames = "cli-[name]-[hash]";
+      },
     },
   ];
   if (cli.hookpluginsLibOnly) return library;

@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { libraryVersion } from "../build/libraryInfo.js";
+import { addCriProxyCommand } from "./commands/criProxy.js";
 import { addDockerPluginCommand } from "./commands/dockerPlugin.js";
 import { addDockerProxyCommand } from "./commands/dockerProxy.js";
 import { explainCommand } from "./commands/explain.js";
@@ -119,6 +120,7 @@ function buildProgram(run: Runner): Command {
     .action((hook: string | undefined, _options, command: Command) => run(command, (ctx) => explainCommand(ctx, hook)));
   addDockerPluginCommand(program, run);
   addDockerProxyCommand(program, run);
+  addCriProxyCommand(program, run);
   addRuntimeCommand(program, run);
   return program;
 }

@@ -24,6 +24,7 @@ import {
   type PrestartHook,
   type VolumeCreateConfig,
 } from "hookplugins";
+import { createCriProxy, type CriProxy } from "hookplugins/cri";
 import { createDockerBridge, type DockerBridge } from "hookplugins/docker";
 import { loadExternalPlugins, type ExternalPlugins } from "hookplugins/external";
 import { describe, expect, expectTypeOf, it } from "vitest";
@@ -253,5 +254,21 @@ describe("types across the subpaths' boundaries", () => {
   it("accepts a default host in createDockerBridge", () => {
     const bridge = () => createDockerBridge({ host: createHost(), name: "hp", authz: true });
     expectTypeOf(bridge).returns.resolves.toEqualTypeOf<DockerBridge>();
+  });
+
+  it("accepts a default host in createCriProxy", () => {
+    const proxy = () => createCriProxy({ host: createHost(), listen: "/run/hp/cri.sock", upstream: "unix:///run/containerd/containerd.sock" });
+    expectTypeOf(proxy).returns.resolves.toEqualTypeOf<CriProxy>();
+  });
+
+  it("accepts a host over a richer host's registry in createCriProxy", () => {
+    const proxy = () => createCriProxy({ host: createHost({ registry: createRegistry<MyTypes>() }), listen: "/run/hp/cri.sock", upstream: "/run/containerd/containerd.sock" });
+    expectTypeOf(proxy).returns.resolves.toEqualTypeOf<CriProxy>();
+  });
+
+  it("does not compile createCriProxy without the runtime's address", () => {
+    // @ts-expect-error upstream (containerd's socket) is required
+    const proxy = () => createCriProxy({ host: createHost(), listen: "/run/hp/cri.sock" });
+    expectTypeOf(proxy).toBeFunction();
   });
 });

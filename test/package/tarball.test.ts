@@ -1,13 +1,16 @@
 /**
- * The packed tarball as a new user gets it: what it holds, publint and arethetypeswrong, the install weight, and a
- * hook run from fresh ESM, CommonJS and TypeScript (node16 and bundler resolution) projects, and the CLI without
- * esbuild. One build, one pack and one install for the whole file (about half a minute).
+ * The packed tarball as a new user gets it: what it holds, publint and arethetypeswrong, the install weight, its one
+ * dependency (no gRPC package: the CRI relay speaks HTTP/2 itself, and hookplugins/cri's code loads only when asked
+ * for), a hook run from fresh ESM, CommonJS and TypeScript (node16 and bundler resolution) projects, and the CLI
+ * without esbuild. One build, one pack and one install for the whole file (about half a minute).
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { isBuiltin } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, run } from "../cli/helpers.js";
+import { criRelayMarker, filesHolding, runRecordingLoads } from "../support/loadedModules.js";
 import { describeDocSnippets } from "./docSnippetsCompile.js";
 import { folderBytes, packAndInstall, type PackedPackage } from "./packedPackage.js";
 
@@ -32,6 +35,15 @@ async function writeFiles(dir: string, files: Record<string, string>): Promise<v
   }
 }
 
+/** The modules `code` (a bundle) imports or requires: `from "x"`, `import "x"`, `import("x")`, `require("x")`. */
+function importedModules(code: string): string[] {
+  const found = new Set<string>();
+  for (const pattern of [/\bfrom\s*["']([^"']+)["']/g, /\bimport\s*["']([^"']+)["']/g, /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g, /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g]) {
+    for (const match of code.matchAll(pattern)) found.add(match[1]!);
+  }
+  return [...found].sort();
+}
+
 /** A host that registers one ContainerPlugin adding a label, runs preCreate, and prints the labels. */
 const hostBody = `
 const registry = createRegistry();
@@ -47,6 +59,7 @@ const expectedRun = { labels: { by: "labeler" }, seen: ["labeler ContainerPlugin
 
 /** The TypeScript consumer's code: the hook run, plus compile-time checks of the shipped types. */
 const typedHost = `import { createHost, createRegistry, defaultRegistry, PluginHookError, type ContainerCreateConfig, type CustomHostTypes, type DefaultHostTypes, type HookEndEvent, type HookErrorEvent, type HookName, type HookStartEvent, type Host, type HostEvents } from "hookplugins";
+import { createCriProxy, type CriProxy } from "hookplugins/cri";
 import { createDockerBridge } from "hookplugins/docker";
 import { loadExternalPlugins, type ExternalPlugins } from "hookplugins/external";
 
@@ -74,7 +87,8 @@ host.events.emit("hookEnd", { plugin: "p", hook: "ContainerPlugin.preCreate" });
 void host.container.preCreate({});
 
 // The generic boundaries between the subpaths, checked against the shipped declarations: registries of every kind
-// go into loadExternalPlugins, its result into createHost, a default host into createDockerBridge.
+// go into loadExternalPlugins, its result into createHost, a default host into createDockerBridge, a host of either
+// kind into createCriProxy.
 const external = await loadExternalPlugins(createRegistry(), { socketDirs: [] });
 assertType<Equal<typeof external, ExternalPlugins<DefaultHostTypes>>>();
 void (() => loadExternalPlugins(defaultRegistry, { socketDirs: [] }));
@@ -88,6 +102,11 @@ assertType<Equal<typeof tenantHost, Host<TenantTypes>>>();
 // @ts-expect-error external plugins loaded into a registry of other types
 void (() => createHost({ registry: tenantRegistry, external }));
 void (() => createDockerBridge({ host: createHost(), name: "hp", authz: true }));
+assertType<Equal<Awaited<ReturnType<typeof createCriProxy>>, CriProxy>>();
+void (() => createCriProxy({ host: createHost(), listen: "/run/hp/cri.sock", upstream: "unix:///run/containerd/containerd.sock" }));
+void (() => createCriProxy({ host: tenantHost, listen: "/run/hp/cri.sock", upstream: "/run/containerd/containerd.sock", maxMessageBytes: 32 * 1024 * 1024 }));
+// @ts-expect-error the runtime's address (upstream) is required
+void (() => createCriProxy({ host: createHost(), listen: "/run/hp/cri.sock" }));
 await tenantHost.close();
 await external.close();
 
@@ -115,14 +134,14 @@ function tsconfig(compilerOptions: Record<string, unknown>): string {
 
 describe("the packed tarball", () => {
   it("holds the library, its types, LICENSE, NOTICE and CHANGELOG.md, and no example bundle", () => {
-    for (const file of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/esbuild.js", "dist/esbuild.cjs", "dist/cli.js", "dist/external.js", "dist/external.cjs", "esbuild.d.ts", "external.d.ts", "LICENSE", "NOTICE", "CHANGELOG.md", "README.md"]) {
+    for (const file of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/esbuild.js", "dist/esbuild.cjs", "dist/cli.js", "dist/external.js", "dist/external.cjs", "dist/cri.js", "dist/cri.cjs", "dist/cri.d.ts", "dist/cri.d.cts", "esbuild.d.ts", "external.d.ts", "cri.d.ts", "LICENSE", "NOTICE", "CHANGELOG.md", "README.md"]) {
       expect(pkg.files).toContain(file);
     }
     expect(pkg.files.filter((f) => f.includes("minid") || f.startsWith("dist-examples"))).toEqual([]);
   });
 
   it("is built by its prepack script when a clean clone is packed", () => {
-    expect(pkg.files).toEqual(expect.arrayContaining(["dist/index.js", "dist/cli.js", "dist/external.js", "dist/docker.js"]));
+    expect(pkg.files).toEqual(expect.arrayContaining(["dist/index.js", "dist/cli.js", "dist/external.js", "dist/docker.js", "dist/cri.js"]));
   });
 
   it("holds no source maps, which would name source files it does not ship", () => {
@@ -169,6 +188,57 @@ describe("the packed tarball", () => {
     expect(bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
     const lock = JSON.parse(await readFile(join(modules, ".package-lock.json"), "utf8")) as { packages: Record<string, unknown> };
     expect(Object.keys(lock.packages).sort()).toEqual(["node_modules/hookplugins", "node_modules/tapable"]);
+  });
+
+  it("depends at run time on tapable alone: the CRI relay brings no gRPC package", async () => {
+    const manifest = JSON.parse(await readFile(join(pkg.consumers, "node_modules", "hookplugins", "package.json"), "utf8")) as Record<string, unknown>;
+    expect(Object.keys(manifest["dependencies"] as object)).toEqual(["tapable"]);
+    expect(Object.keys(manifest["peerDependencies"] as object)).toEqual(["esbuild"]);
+    expect(manifest["optionalDependencies"]).toBeUndefined();
+    expect(manifest["bundleDependencies"] ?? manifest["bundledDependencies"]).toBeUndefined();
+  });
+
+  it("imports only Node's own modules, hookplugins and hookplugins/external from dist/cri.js and dist/cri.cjs", async () => {
+    for (const file of ["dist/cri.js", "dist/cri.cjs"]) {
+      const imported = importedModules(await readFile(join(pkg.stage, file), "utf8"));
+      expect(imported.filter((name) => !isBuiltin(name) && name !== "hookplugins" && name !== "hookplugins/external"), file).toEqual([]);
+      expect(imported, file).toContain("hookplugins/external");
+    }
+  });
+
+  it("has no file that imports a gRPC package", async () => {
+    const scripts = pkg.files.filter((f) => /\.(c|m)?js$/.test(f));
+    const grpc: string[] = [];
+    for (const file of scripts) for (const name of importedModules(await readFile(join(pkg.stage, file), "utf8"))) if (/grpc|protobuf/i.test(name)) grpc.push(`${file}: ${name}`);
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(grpc).toEqual([]);
+  });
+
+  it("loads none of the CRI relay's code when an ES module project imports hookplugins", async () => {
+    const dir = join(pkg.consumers, "esm-main-only");
+    await writeFiles(dir, {
+      "package.json": JSON.stringify({ name: "esm-main-only-consumer", private: true, type: "module" }),
+      "main.js": `import { createHost, createRegistry } from "hookplugins";\n${hostBody}`,
+    });
+    const result = await runRecordingLoads(["main.js"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    const library = join(pkg.consumers, "node_modules", "hookplugins");
+    expect(result.loaded.filter((file) => file.startsWith(library))).toEqual([join(library, "dist", "index.js")]);
+    expect(await filesHolding(result.loaded, criRelayMarker)).toEqual([]);
+  });
+
+  it("loads none of the CRI relay's code when a CommonJS project requires hookplugins", async () => {
+    const dir = join(pkg.consumers, "cjs-main-only");
+    await writeFiles(dir, {
+      "package.json": JSON.stringify({ name: "cjs-main-only-consumer", private: true, type: "commonjs" }),
+      "main.js": `const { createHost } = require("hookplugins");\ncreateHost();\nconsole.log(JSON.stringify(Object.keys(require.cache)));`,
+    });
+    const result = await run(process.execPath, ["main.js"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    const loaded = JSON.parse(result.stdout) as string[];
+    const library = join(pkg.consumers, "node_modules", "hookplugins");
+    expect(loaded.filter((file) => file.startsWith(library))).toEqual([join(library, "dist", "index.cjs")]);
+    expect(await filesHolding(loaded, criRelayMarker)).toEqual([]);
   });
 
   it("brings no package with an install script", async () => {
@@ -218,6 +288,64 @@ describe("the packed tarball", () => {
     const result = await run(process.execPath, ["main.js"], dir);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ labels: { remote: "yes" }, source: "socket" });
+  });
+
+  it("serves a CRI relay from hookplugins/cri in an ES module project, which answers a call while containerd is away with UNAVAILABLE", async () => {
+    const dir = join(pkg.consumers, "esm-cri");
+    await writeFiles(dir, {
+      "package.json": JSON.stringify({ name: "esm-cri-consumer", private: true, type: "module" }),
+      "main.js": [
+        `import { mkdtempSync, rmSync, statSync } from "node:fs";`,
+        `import { connect } from "node:http2";`,
+        `import { tmpdir } from "node:os";`,
+        `import { join } from "node:path";`,
+        `import { createHost } from "hookplugins";`,
+        `import { createCriProxy } from "hookplugins/cri";`,
+        `const dir = mkdtempSync(join(tmpdir(), "hookplugins-packed-cri-"));`,
+        `const host = createHost();`,
+        `const proxy = await createCriProxy({ host, listen: join(dir, "cri.sock"), upstream: "unix://" + join(dir, "containerd.sock"), log: () => {} });`,
+        `const mode = (statSync(join(dir, "cri.sock")).mode & 0o777).toString(8);`,
+        `const session = connect("http://localhost", { path: join(dir, "cri.sock") });`,
+        `const call = session.request({ ":method": "POST", ":path": "/runtime.v1.RuntimeService/Version", "content-type": "application/grpc", te: "trailers" });`,
+        `let status;`,
+        `const take = (headers) => { if (headers["grpc-status"] !== undefined) status = { code: headers["grpc-status"], message: decodeURIComponent(headers["grpc-message"] ?? "") }; };`,
+        `call.on("response", take); call.on("trailers", take); call.on("data", () => {});`,
+        `call.end(Buffer.from([0, 0, 0, 0, 0]));`,
+        `await new Promise((resolve) => call.on("close", resolve));`,
+        `session.close();`,
+        `await proxy.close({ graceMs: 1000 });`,
+        `await host.close();`,
+        `rmSync(dir, { recursive: true, force: true });`,
+        `console.log(JSON.stringify({ address: proxy.address.startsWith("unix://" + dir), mode, status }));`,
+      ].join("\n"),
+    });
+    const result = await run(process.execPath, ["main.js"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    const printed = JSON.parse(result.stdout) as { address: boolean; mode: string; status: { code: string; message: string } };
+    expect(printed).toMatchObject({ address: true, mode: "600", status: { code: "14" } });
+    expect(printed.status.message).toMatch(/^hookplugins cri-proxy: the container runtime at unix:\/\/.*containerd\.sock is not answering/);
+  });
+
+  it("loads hookplugins/cri from a CommonJS project, whose createCriProxy refuses a relative socket with CriProxyError", async () => {
+    const dir = join(pkg.consumers, "cjs-cri");
+    await writeFiles(dir, {
+      "package.json": JSON.stringify({ name: "cjs-cri-consumer", private: true, type: "commonjs" }),
+      "main.js": [
+        `const { createHost } = require("hookplugins");`,
+        `const { createCriProxy, CriProxyError, parseCriUpstream } = require("hookplugins/cri");`,
+        `createCriProxy({ host: createHost(), listen: "cri.sock", upstream: "unix:///run/containerd/containerd.sock" }).then(`,
+        `  () => { console.error("started"); process.exit(1); },`,
+        `  (error) => console.log(JSON.stringify({ criProxyError: error instanceof CriProxyError, message: error.message, upstream: parseCriUpstream("unix:///run/containerd/containerd.sock") })),`,
+        `);`,
+      ].join("\n"),
+    });
+    const result = await run(process.execPath, ["main.js"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      criProxyError: true,
+      message: 'listen must be an absolute socket path (or unix:///path), got "cri.sock"',
+      upstream: "/run/containerd/containerd.sock",
+    });
   });
 
   it("runs a hook from a CommonJS project", async () => {
@@ -302,6 +430,16 @@ describe("the installed CLI without esbuild", () => {
     const explained = await cli(dir, "explain", "preCreate");
     expect(explained.code, explained.stderr).toBe(0);
     expect(explained.stdout).toMatch(/7\s+labeler\s+enabled/);
+  });
+
+  it("loads cri-proxy's relay from its own chunk, with no gRPC package installed, as far as refusing a TCP upstream", async () => {
+    const dir = await project("cli-cri");
+    const result = await cli(dir, "cri-proxy", "--listen", join(dir, "cri.sock"), "--upstream", "tcp://127.0.0.1:10010");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'hookplugins: error: --upstream: the runtime address "tcp://127.0.0.1:10010" is not a UNIX socket; give unix:///run/containerd/containerd.sock or an absolute path\nhookplugins: run `hookplugins cri-proxy --help` for usage\n',
+    );
+    expect(existsSync(join(pkg.consumers, "node_modules", "@grpc"))).toBe(false);
   });
 
   for (const args of [

@@ -58,10 +58,8 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
       dts: false,
       // commander is CommonJS: its require() of Node's built-in modules needs a require in the ES module
       banner: { js: "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);" },
-      // code a command imports on first use (cri-proxy's relay) goes to chunks of its own, named as the CLI's
-      esbuildOptions(options) {
-        options.chunkNames = "cli-[name]-[hash]";
-      },
+      // cri-proxy imports the relay on first use from the package's own hookplugins/cri (dist/cri.js), not a copy
+      external: ["hookplugins/cri"],
     },
   ];
   if (cli.hookpluginsLibOnly) return library;

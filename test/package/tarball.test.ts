@@ -432,7 +432,7 @@ describe("the installed CLI without esbuild", () => {
     expect(explained.stdout).toMatch(/7\s+labeler\s+enabled/);
   });
 
-  it("loads cri-proxy's relay from its own chunk, with no gRPC package installed, as far as refusing a TCP upstream", async () => {
+  it("loads cri-proxy's relay from the package's own hookplugins/cri, with no gRPC package installed, as far as refusing a TCP upstream", async () => {
     const dir = await project("cli-cri");
     const result = await cli(dir, "cri-proxy", "--listen", join(dir, "cri.sock"), "--upstream", "tcp://127.0.0.1:10010");
     expect(result.code).toBe(2);

@@ -56,7 +56,8 @@ export async function criProxyCommand(ctx: CommandContext, options: CriProxyComm
   const listen = listenPath(ctx, options.listen);
   if (options.upstream === undefined || options.upstream === "") throw new UsageError(`missing --upstream: give containerd's socket, e.g. --upstream ${containerdSocket}`);
   if (options.snapshotter !== undefined && options.snapshotter.trim() === "") throw new UsageError('--snapshotter needs a name, e.g. --snapshotter overlayfs (or leave it out: the runtime\'s own)');
-  const cri = await import("../../cri/index.js");
+  // the package's own subpath: the built CLI loads dist/cri.js, the one copy of the relay, only when this command runs
+  const cri = await import("hookplugins/cri");
   const maxMessageBytes = maxMessageBytesOption(options.maxMessageBytes, cri.kubeletMaxMessageBytes);
   let upstream: string;
   try {

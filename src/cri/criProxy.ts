@@ -25,7 +25,11 @@ export interface CriProxyOptions {
   readonly host: Host<HostTypes>;
   /** The UNIX socket the kubelet and crictl connect to (`--container-runtime-endpoint unix://<listen>`); mode 0600. */
   readonly listen: string;
-  /** containerd's socket: `unix:///run/containerd/containerd.sock` (or the path). */
+  /**
+   * containerd's socket: `unix:///run/containerd/containerd.sock` (or the path). containerd need not be up when the
+   * relay starts, and may restart under it: while it is not answering, calls get UNAVAILABLE naming the socket (the
+   * kubelet retries), and the next call after it is back connects again.
+   */
   readonly upstream: string;
   /** Writes the relay's lines (warnings) (default: stderr). */
   readonly log?: (line: string) => void;

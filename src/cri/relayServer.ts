@@ -7,7 +7,7 @@
  */
 import { constants, createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { CriStatusError, encodeGrpcMessage, formatGrpcTimeout, frameMessage, GrpcStatus, grpcStatusName, parseGrpcTimeout, unframeSingle, type GrpcStatusCode } from "./grpcWire.js";
-import { http2Settings, type CriUpstream } from "./upstream.js";
+import { http2Settings, whyCallFailed, type CriUpstream } from "./upstream.js";
 
 /** What an interceptor gets for one call. */
 export interface InterceptedCall {
@@ -113,7 +113,8 @@ function relayCall(
     // the caller went away (cancelled, deadline) before the runtime finished: cancel the runtime's call too
     if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
   });
-  up.on("error", () => undefined);
+  let failure: Error | undefined;
+  up.on("error", (error: Error) => (failure = error));
   up.on("response", (reply, flags) => {
     responded = true;
     if (stream.closed) return;
@@ -138,7 +139,7 @@ function relayCall(
   up.on("close", () => {
     if (stream.closed) return;
     if (!responded || !trailers) {
-      const status = options.upstream.unavailable(`the runtime ended the call (HTTP/2 code ${up.rstCode ?? "none"})`);
+      const status = options.upstream.unavailable(whyCallFailed(up, failure));
       if (!stream.headersSent) answerStatus(stream, status.code, status.message);
       else if (!trailers) {
         trailers = { "grpc-status": String(status.code), "grpc-message": encodeGrpcMessage(status.message) };

@@ -20,6 +20,22 @@ export function parseCriUpstream(address: string): string {
   return path;
 }
 
+/** The connection each call was opened on (a destroyed stream no longer says). */
+const sessionOf = new WeakMap<ClientHttp2Stream, ClientHttp2Session>();
+
+/**
+ * Why a call on the runtime ended with no gRPC status, from its stream's `error` (if any): the connection's own error
+ * (`connect ECONNREFUSED <path>`: nothing listens; `connect ENOENT <path>`: no socket file), the connection closing in
+ * the middle of the call (the runtime died), or the runtime resetting the call.
+ */
+export function whyCallFailed(call: ClientHttp2Stream, error: Error | undefined): string {
+  if (error?.cause instanceof Error) return error.cause.message;
+  const session = sessionOf.get(call);
+  if (!session || session.destroyed || session.closed) return "the connection closed during the call";
+  if (error) return error.message;
+  return `the runtime reset the call (HTTP/2 code ${call.rstCode ?? "none"})`;
+}
+
 /** HTTP/2 settings of both sides: windows large enough for 16 MiB messages without a stall per 64 KiB. */
 export const http2Settings = { initialWindowSize: 4 * 1024 * 1024, maxFrameSize: 1024 * 1024 } as const;
 
@@ -66,15 +82,21 @@ export class CriUpstream {
     return session;
   }
 
-  /** Why the runtime cannot be reached, for a status message. */
+  /** The status of a call the runtime did not answer: UNAVAILABLE (the kubelet retries), naming the socket, why (`detail`) and what to check. */
   unavailable(detail?: string): CriStatusError {
-    const why = this.lastError?.message ?? detail ?? "the connection closed";
-    return new CriStatusError(GrpcStatus.UNAVAILABLE, `hookplugins cri-proxy: the container runtime at ${this.address} is not answering (${why}); the relay retries on the next call`);
+    const why = detail ?? this.lastError?.message ?? "the connection closed";
+    return new CriStatusError(
+      GrpcStatus.UNAVAILABLE,
+      `hookplugins cri-proxy: the container runtime at ${this.address} is not answering (${why}); check that it is running and listens there (the relay connects again on the next call)`,
+    );
   }
 
   /** Opens a call on the runtime with `headers` (pseudo-headers :method and :path included). */
   request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
-    return this.connection().request(headers, { endStream: false });
+    const session = this.connection();
+    const call = session.request(headers, { endStream: false });
+    sessionOf.set(call, session);
+    return call;
   }
 
   /** A unary call of the relay's own: `path` with `payload`; resolves with the reply message, rejects with CriStatusError. */
@@ -107,10 +129,11 @@ export class CriUpstream {
       call.on("response", take);
       call.on("trailers", take);
       call.on("data", (chunk: Buffer) => chunks.push(chunk));
-      call.on("error", () => undefined);
+      let failure: Error | undefined;
+      call.on("error", (error: Error) => (failure = error));
       call.on("close", () => {
         options.signal?.removeEventListener("abort", abort);
-        if (status === undefined) reject(options.signal?.aborted ? new CriStatusError(GrpcStatus.CANCELLED, "cancelled") : this.unavailable());
+        if (status === undefined) reject(options.signal?.aborted ? new CriStatusError(GrpcStatus.CANCELLED, "cancelled") : this.unavailable(whyCallFailed(call, failure)));
         else if (status !== 0) reject(new CriStatusError(status as GrpcStatusCode, `${path}: ${message}`));
         else {
           try {

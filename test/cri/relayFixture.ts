@@ -27,7 +27,10 @@ export interface RelayFixture {
   stop(): Promise<void>;
 }
 
-/** Starts a relay in front of the socket at `upstream`, with envlimits and policy under `rules`. */
+/**
+ * Starts a relay in front of the socket at `upstream`, with envlimits and policy under `rules`; on a socket in a new
+ * private folder, or on `options.listen` (e.g. where a relay stopped before listened).
+ */
 export async function startRelay(upstream: string, rules: PolicyRules = {}, options: Partial<CriProxyOptions> = {}): Promise<RelayFixture> {
   const dir = await mkdtemp(join(tmpdir(), "hpcri-"));
   const registry = createRegistry();
@@ -35,8 +38,8 @@ export async function startRelay(upstream: string, rules: PolicyRules = {}, opti
   registry.registerContainerPlugin(createPolicyPlugins(rules).container);
   const host = createHost({ registry });
   const logged: string[] = [];
-  const socketPath = join(dir, "cri.sock");
-  const proxy = await createCriProxy({ host, listen: socketPath, upstream: `unix://${upstream}`, log: (line) => logged.push(line), ...options });
+  const socketPath = options.listen?.replace(/^unix:\/\//, "") ?? join(dir, "cri.sock");
+  const proxy = await createCriProxy({ host, upstream: `unix://${upstream}`, log: (line) => logged.push(line), ...options, listen: socketPath });
   return {
     proxy,
     socketPath,

@@ -72,8 +72,11 @@ export interface Containerd {
   log(): string;
   /** Deletes every task and container, stops containerd and its shims, and removes everything this run created. */
   stop(): Promise<void>;
-  /** Kills containerd (SIGKILL: shims and containers keep running, as after a crash) and starts it again on the same socket. */
-  restart(): Promise<void>;
+  /**
+   * Kills containerd (SIGKILL: shims and containers keep running, as after a crash) and starts it again on the same
+   * socket; `whileDown` runs between the two (containerd is started again even when it throws, and its error is thrown after).
+   */
+  restart(options?: { whileDown?: () => Promise<void> }): Promise<void>;
 }
 
 const tomlString = (s: string): string => JSON.stringify(s);
@@ -172,11 +175,16 @@ export async function startContainerd(options: ContainerdOptions = {}): Promise<
     cri: options.cri ?? true,
     ctr,
     log: () => daemon.log(),
-    async restart() {
+    async restart(restartOptions) {
       daemon.signal("SIGKILL");
       await daemon.stop(10_000);
+      const down = await restartOptions?.whileDown?.().then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
       daemon = startDetached(findTool("containerd")!, ["--config", configFile, "--log-level", "warn"], { logFile: join(dir, "containerd-restarted.log") });
       await waitUntilReady("containerd did not answer after its restart", daemon, async () => existsSync(socketPath) && (await ctr(["version"], { timeoutMs: 5_000 })).code === 0);
+      if (down) throw down.error;
     },
     stop() {
       return (stopped ??= (async () => {

@@ -6,11 +6,13 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ContainerPlugin, CriRelayPlugin } from "hookplugins";
+import { frameMessage } from "../../src/cri/grpcWire.js";
 import { encodeMessage } from "../../src/cri/protoCodec.js";
 import { criSchema } from "../../src/cri/criSchema.generated.js";
 import { startContainerd, containerdTools, type Containerd } from "../support/engines/containerd.js";
 import { describeWithTools } from "../support/tools.js";
-import { containerConfig, criClient, podConfig, rawCall, type CallError, type CriClient } from "./criClient.js";
+import { containerConfig, criClient, podConfig, type CallError, type CriClient } from "./criClient.js";
+import { http2Call } from "./rawCalls.js";
 import { startRelay, type RelayFixture } from "./relayFixture.js";
 
 interface VerboseInfo {
@@ -153,9 +155,9 @@ describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd
     try {
       const started = Date.now();
       // no gRPC library on the caller's side: only the relay can end the call at its deadline
-      const reply = await rawCall(relay.socketPath, "/runtime.v1.RuntimeService/CreateContainer", createRequest("late"), { "grpc-timeout": "400m" });
-      expect(reply["grpc-status"]).toBe("4");
-      expect(decodeURIComponent(String(reply["grpc-message"]))).toMatch(/deadline/);
+      const reply = await http2Call(relay.socketPath, "/runtime.v1.RuntimeService/CreateContainer", frameMessage(createRequest("late")), { "grpc-timeout": "400m" });
+      expect(reply.status).toBe("4");
+      expect(reply.message).toMatch(/deadline/);
       expect(Date.now() - started).toBeLessThan(1_400);
       await new Promise((resolve) => setTimeout(resolve, 1_500)); // the plugin has finished by now
       expect(await names()).not.toContain("late");
@@ -165,9 +167,9 @@ describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd
   }, 30_000);
 
   it("refuses a request above the relay's 16 MiB limit with RESOURCE_EXHAUSTED, naming the limit and the option", async () => {
-    const reply = await rawCall(relay.socketPath, "/runtime.v1.RuntimeService/CreateContainer", createRequest("huge", { annotations: { big: "x".repeat(17 * 1024 * 1024) } }));
-    expect(reply["grpc-status"]).toBe("8");
-    expect(decodeURIComponent(String(reply["grpc-message"]))).toMatch(/larger than 16777216 bytes.*maxMessageBytes/);
+    const reply = await http2Call(relay.socketPath, "/runtime.v1.RuntimeService/CreateContainer", frameMessage(createRequest("huge", { annotations: { big: "x".repeat(17 * 1024 * 1024) } })));
+    expect(reply.status).toBe("8");
+    expect(reply.message).toMatch(/larger than 16777216 bytes.*maxMessageBytes/);
     expect(await names()).not.toContain("huge");
   }, 30_000);
 

@@ -3,12 +3,9 @@
  * src/cri/proto/runtime/<version>/api.proto) with @grpc/grpc-js and @grpc/proto-loader: what crictl and the kubelet
  * speak. Calls return promises; a failed call rejects with grpc-js's ServiceError (code, details).
  */
-import { connect as connectHttp2 } from "node:http2";
-import { connect as connectSocket } from "node:net";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { frameMessage } from "../../src/cri/grpcWire.js";
 
 /** A CRI API version the proto files hold. */
 export type CriVersion = "v1" | "v1alpha2";
@@ -91,26 +88,4 @@ export function podConfig(name: string, extra: Record<string, unknown> = {}): Re
 /** A container config running `sleep 3600` in `image`. */
 export function containerConfig(name: string, image: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { metadata: { name, attempt: 0 }, image: { image }, command: ["/bin/sleep", "3600"], ...extra };
-}
-
-/** What a raw call got back: the response headers and trailers in one record. */
-export type RawReply = Record<string, unknown>;
-
-/**
- * One unary call over a bare HTTP/2 session, with no gRPC library in between: nothing on the caller's side enforces
- * `grpc-timeout`, so only the relay or the runtime can end the call. `message` is the encoded request (unframed).
- */
-export function rawCall(socketPath: string, path: string, message: Uint8Array, headers: Record<string, string> = {}): Promise<RawReply> {
-  const session = connectHttp2("http://localhost", { createConnection: () => connectSocket(socketPath) });
-  session.on("error", () => undefined);
-  return new Promise<RawReply>((resolve, reject) => {
-    const call = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...headers });
-    let reply: RawReply = {};
-    call.on("response", (h) => (reply = { ...h }));
-    call.on("trailers", (t) => (reply = { ...reply, ...t }));
-    call.on("close", () => resolve(reply));
-    call.on("error", reject);
-    call.resume();
-    call.end(frameMessage(message));
-  }).finally(() => session.close());
 }

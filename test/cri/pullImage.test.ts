@@ -6,12 +6,14 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CriPulledImage, ImagePlugin } from "hookplugins";
+import { frameMessage } from "../../src/cri/grpcWire.js";
 import { encodeMessage } from "../../src/cri/protoCodec.js";
 import { criSchema } from "../../src/cri/criSchema.generated.js";
 import { startContainerd, containerdTools, type Containerd } from "../support/engines/containerd.js";
 import { freePort, registryTools, startRegistry, type Registry } from "../support/engines/registry.js";
 import { describeWithTools } from "../support/tools.js";
-import { criClient, rawCall, type CallError, type CriClient } from "./criClient.js";
+import { criClient, type CallError, type CriClient } from "./criClient.js";
+import { http2Call } from "./rawCalls.js";
 import { startRelay, type RelayFixture } from "./relayFixture.js";
 
 /** A TCP server that accepts connections and never answers; records when each closes. */
@@ -105,9 +107,9 @@ describeWithTools([...containerdTools, ...registryTools], "hookplugins cri-proxy
   it("passes the caller's deadline to containerd, which answers DEADLINE_EXCEEDED itself", async () => {
     // a raw HTTP/2 call that does not enforce the deadline itself: only containerd can end it
     const started = Date.now();
-    const reply = await rawCall(relay.socketPath, "/runtime.v1.ImageService/PullImage", encodeMessage(criSchema, "PullImageRequest", { image: { image: `127.0.0.1:${silentPort}/hang:1` } }), { "grpc-timeout": "1500m" });
-    expect(reply["grpc-status"]).toBe("4");
-    expect(decodeURIComponent(String(reply["grpc-message"]))).toMatch(/context deadline exceeded/);
+    const reply = await http2Call(relay.socketPath, "/runtime.v1.ImageService/PullImage", frameMessage(encodeMessage(criSchema, "PullImageRequest", { image: { image: `127.0.0.1:${silentPort}/hang:1` } })), { "grpc-timeout": "1500m" });
+    expect(reply.status).toBe("4");
+    expect(reply.message).toMatch(/context deadline exceeded/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
   }, 30_000);
 

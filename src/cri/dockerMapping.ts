@@ -124,16 +124,26 @@ export function applyDockerChanges(cri: CriContainerConfig, before: ContainerCre
     cri.linux ??= {};
     cri.linux.security_context = { ...cri.linux.security_context, privileged: a.Privileged === true };
   }
-  if (changed(b.Binds, a.Binds)) {
+  const bindsChanged = changed(b.Binds, a.Binds);
+  if (bindsChanged) {
     const kept = new Map((cri.mounts ?? []).map((m) => [bindOf(m), m]));
     cri.mounts = (a.Binds ?? []).map((bind) => kept.get(bind) ?? mountOf(bind));
   }
-  // what the mapping could not carry: the plugins' result (in the mapping's own spelling) against the Docker view of
-  // the result
+  // what the mapping could not carry: the plugins' result (in the mapping's own spelling, a mapped field the plugins
+  // removed as its default) against the Docker view of the result. Binds are spelled by the mounts they became, so
+  // a mount the plugins did not touch is never parsed again (its host path may hold a ":").
+  const spelledHost: HostConfig = {
+    ...a,
+    Privileged: a.Privileged ?? false,
+    Binds: bindsChanged ? (cri.mounts ?? []).map(bindOf) : (a.Binds ?? []),
+  };
+  for (const [docker, field] of resourceFields) (spelledHost as Record<string, unknown>)[docker] = a[docker] ?? defaultOfResource(field);
   const spelled: ContainerCreateConfig = {
     ...after,
-    ...(after.Env && { Env: after.Env.map((entry) => (entry.includes("=") ? entry : `${entry}=`)) }),
-    ...(a.Binds && { HostConfig: { ...a, Binds: a.Binds.map((bind) => bindOf(mountOf(bind))) } }),
+    Image: after.Image ?? "",
+    Env: (after.Env ?? []).map((entry) => (entry.includes("=") ? entry : `${entry}=`)),
+    Labels: after.Labels ?? {},
+    HostConfig: spelledHost,
   };
   return diffLeaves(toDockerConfig(cri), spelled);
 }

@@ -1,6 +1,7 @@
 /**
  * gRPC over HTTP/2 as the relay needs it: status codes, the 5-byte message frame, `grpc-timeout`, `grpc-message`.
  */
+import { kMaxLength } from "node:buffer";
 import { gunzipSync, inflateSync } from "node:zlib";
 
 /** The gRPC status codes the relay answers with itself. */
@@ -80,14 +81,27 @@ export function frameMessage(payload: Uint8Array): Buffer {
   return frame;
 }
 
-/** The one message of a unary call's body, decompressed per `encoding` (`grpc-encoding`) when its flag says so. */
-export function unframeSingle(body: Buffer, encoding: string | undefined, what: string): Buffer {
+/**
+ * The one message of a unary call's body, decompressed per `encoding` (`grpc-encoding`) when its flag says so; a
+ * compressed message that inflates past `maxBytes` is refused (RESOURCE_EXHAUSTED), as is a corrupt one
+ * (INVALID_ARGUMENT).
+ */
+export function unframeSingle(body: Buffer, encoding: string | undefined, what: string, maxBytes: number = kMaxLength): Buffer {
   if (body.length < 5) throw new CriStatusError(GrpcStatus.INVALID_ARGUMENT, `${what}: the body holds no gRPC message`);
   const length = body.readUInt32BE(1);
   if (body.length !== 5 + length) throw new CriStatusError(GrpcStatus.INVALID_ARGUMENT, `${what}: the body is not exactly one gRPC message (${body.length} bytes for a ${length}-byte message)`);
   const payload = body.subarray(5);
   if (body[0] === 0) return payload;
-  if (encoding === "gzip") return gunzipSync(payload);
-  if (encoding === "deflate") return inflateSync(payload);
-  throw new CriStatusError(GrpcStatus.UNIMPLEMENTED, `${what}: compressed with ${encoding ?? "no grpc-encoding"}, which the relay cannot read; send it uncompressed, gzip or deflate`);
+  if (body[0] !== 1) throw new CriStatusError(GrpcStatus.INVALID_ARGUMENT, `${what}: the message's compressed flag is ${body[0]}, not 0 or 1`);
+  if (encoding !== "gzip" && encoding !== "deflate") {
+    throw new CriStatusError(GrpcStatus.UNIMPLEMENTED, `${what}: compressed with ${encoding ?? "no grpc-encoding"}, which the relay cannot read; send it uncompressed, gzip or deflate`);
+  }
+  try {
+    return (encoding === "gzip" ? gunzipSync : inflateSync)(payload, { maxOutputLength: Math.min(maxBytes, kMaxLength) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new CriStatusError(GrpcStatus.RESOURCE_EXHAUSTED, `${what}: the ${encoding} message inflates to more than ${maxBytes} bytes (the relay's limit; raise maxMessageBytes)`);
+    }
+    throw new CriStatusError(GrpcStatus.INVALID_ARGUMENT, `${what}: the message is not valid ${encoding} (${(error as Error).message})`, { cause: error });
+  }
 }

@@ -2,6 +2,8 @@
  * A small protobuf codec driven by the generated field tables (criSchema.generated.ts): decode a message into a plain
  * object with the proto's field names, encode one, and rewrite a message's bytes so that only the fields whose value
  * changed are re-encoded. Every other field, including fields this proto version does not know, keeps its exact bytes.
+ * A 64-bit integer decodes to a number when a number holds it exactly and to a bigint beyond Number.MAX_SAFE_INTEGER
+ * (encoding takes either back); an integer outside its field's range is refused, never wrapped.
  */
 import type { FieldSpec, MessageSchema } from "./protoSchema.js";
 import { ProtoWireError, ProtoWriter, readVarint, walkFields, type RawField, type WireType } from "./protoWire.js";
@@ -16,6 +18,25 @@ const varintScalars = new Set(["bool", "int32", "int64", "uint32", "uint64", "en
 const fixed64Scalars = new Set(["fixed64", "sfixed64", "double"]);
 const fixed32Scalars = new Set(["fixed32", "sfixed32", "float"]);
 const utf8 = new TextDecoder("utf-8");
+const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The values each integer type holds; a value outside them is refused, never wrapped. */
+const integerRanges: Readonly<Record<string, readonly [bigint, bigint]>> = {
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  enum: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
+};
+
+/** A 64-bit integer as a number when a number holds it exactly, else as a bigint (never rounded). */
+function exact(value: bigint): number | bigint {
+  return value >= -maxSafe && value <= maxSafe ? Number(value) : value;
+}
 
 /** The wire type a value of `type` is encoded with (unpacked). */
 function wireOf(schemas: SchemaSet, type: string): WireType {
@@ -26,16 +47,19 @@ function wireOf(schemas: SchemaSet, type: string): WireType {
   throw new ProtoWireError(`unknown type ${type}`);
 }
 
-/** A varint as the scalar `type` reads it. */
-function fromVarint(type: string, raw: number | bigint): number | boolean {
+/**
+ * A varint as the scalar `type` reads it. A 64-bit value beyond Number.MAX_SAFE_INTEGER (either sign) is a bigint, so
+ * that no value is rounded; every other integer is a number.
+ */
+function fromVarint(type: string, raw: number | bigint): number | boolean | bigint {
   if (type === "bool") return raw !== 0;
   if (type === "int32" || type === "enum") return Number(BigInt.asIntN(32, BigInt(raw)));
   if (type === "uint32") return Number(BigInt.asUintN(32, BigInt(raw)));
-  if (type === "int64") return typeof raw === "number" ? raw : Number(BigInt.asIntN(64, raw));
-  return Number(raw);
+  if (typeof raw === "number") return raw;
+  return type === "int64" ? exact(BigInt.asIntN(64, raw)) : raw;
 }
 
-function fromFixed(type: string, buf: Uint8Array, pos: number): number {
+function fromFixed(type: string, buf: Uint8Array, pos: number): number | bigint {
   const view = new DataView(buf.buffer, buf.byteOffset + pos);
   switch (type) {
     case "double":
@@ -47,9 +71,9 @@ function fromFixed(type: string, buf: Uint8Array, pos: number): number {
     case "sfixed32":
       return view.getInt32(0, true);
     case "fixed64":
-      return Number(view.getBigUint64(0, true));
+      return exact(view.getBigUint64(0, true));
     default:
-      return Number(view.getBigInt64(0, true));
+      return exact(view.getBigInt64(0, true));
   }
 }
 
@@ -75,8 +99,10 @@ function readPacked(type: string, payload: Uint8Array): unknown[] {
       values.push(fromVarint(type, v.value));
       pos = v.next;
     } else {
+      const size = fixed64Scalars.has(type) ? 8 : 4;
+      if (pos + size > payload.length) throw new ProtoWireError(`packed ${type} values: ${payload.length} bytes is not a whole number of ${size}-byte values`);
       values.push(fromFixed(type, payload, pos));
-      pos += fixed64Scalars.has(type) ? 8 : 4;
+      pos += size;
     }
   }
   return values;
@@ -149,7 +175,7 @@ function defaultOf(type: string, schemas: SchemaSet): unknown {
 }
 
 function isDefault(value: unknown): boolean {
-  return value === undefined || value === null || value === "" || value === 0 || value === false || (value instanceof Uint8Array && value.length === 0);
+  return value === undefined || value === null || value === "" || value === 0 || value === 0n || value === false || (value instanceof Uint8Array && value.length === 0);
 }
 
 function writeScalar(w: ProtoWriter, type: string, value: unknown): void {
@@ -157,19 +183,30 @@ function writeScalar(w: ProtoWriter, type: string, value: unknown): void {
     w.varint(value ? 1 : 0);
     return;
   }
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError(`a ${type} field needs a finite number, got ${JSON.stringify(value)}`);
+  const range = integerRanges[type];
+  if (typeof value === "bigint") {
+    // a bigint is how the codec gives 64-bit values beyond Number.MAX_SAFE_INTEGER; it takes them back the same way
+    if (!range || range[1] < 2n ** 32n) throw new TypeError(`a ${type} field needs a number, got the bigint ${value}`);
+  } else if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError(`a ${type} field needs a finite number, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+  } else if (range && !Number.isInteger(value)) {
+    throw new TypeError(`a ${type} field needs a whole number, got ${value}`);
+  }
+  if (range) {
+    const whole = BigInt(value);
+    if (whole < range[0] || whole > range[1]) throw new TypeError(`${value} is outside the range of a ${type} field (${range[0]} to ${range[1]})`);
+  }
   if (varintScalars.has(type)) {
-    if (!Number.isInteger(value)) throw new TypeError(`a ${type} field needs a whole number, got ${value}`);
-    w.varint(value);
+    w.varint(value as number | bigint);
     return;
   }
   const bytes = new Uint8Array(fixed64Scalars.has(type) ? 8 : 4);
   const view = new DataView(bytes.buffer);
-  if (type === "double") view.setFloat64(0, value, true);
-  else if (type === "float") view.setFloat32(0, value, true);
-  else if (type === "fixed32") view.setUint32(0, value, true);
-  else if (type === "sfixed32") view.setInt32(0, value, true);
-  else view.setBigInt64(0, BigInt(value), true);
+  if (type === "double") view.setFloat64(0, value as number, true);
+  else if (type === "float") view.setFloat32(0, value as number, true);
+  else if (type === "fixed32") view.setUint32(0, value as number, true);
+  else if (type === "sfixed32") view.setInt32(0, value as number, true);
+  else view.setBigUint64(0, BigInt.asUintN(64, BigInt(value as number | bigint)), true);
   w.raw(bytes);
 }
 
@@ -204,7 +241,13 @@ function writeField(schemas: SchemaSet, w: ProtoWriter, spec: FieldSpec, value: 
     if (value.length === 0) return;
     if (wireOf(schemas, type) !== 2) {
       const packed = new ProtoWriter();
-      for (const item of value) writeScalar(packed, type, item);
+      value.forEach((item, i) => {
+        try {
+          writeScalar(packed, type, item);
+        } catch (error) {
+          throw new TypeError(`${at}[${i}]: ${(error as Error).message}`);
+        }
+      });
       w.delimited(no, packed.finish());
     } else value.forEach((item, i) => writeOne(schemas, w, no, type, item, `${at}[${i}]`));
   } else if (label === 2) {

@@ -26,6 +26,8 @@ export class ProtoWireError extends Error {
 }
 
 const two32 = 2 ** 32;
+/** The largest field number protobuf allows (2^29 - 1). */
+const maxFieldNumber = 0x1fffffff;
 
 /** Reads a varint at `pos`: its value (a number up to 2^53, else a bigint of the 64-bit pattern) and the next position. */
 export function readVarint(buf: Uint8Array, pos: number): { value: number | bigint; next: number } {
@@ -63,7 +65,7 @@ export function walkFields(buf: Uint8Array): RawField[] {
     const no = Math.floor(key / 8);
     const wire = key & 7;
     pos = tag.next;
-    if (no < 1) throw new ProtoWireError(`field number ${no} at byte ${start}`);
+    if (no < 1 || no > maxFieldNumber) throw new ProtoWireError(`field number ${no} at byte ${start} (field numbers are 1 to ${maxFieldNumber})`);
     let valueStart = pos;
     switch (wire) {
       case 0:

@@ -219,7 +219,7 @@ async function intercept(options: RelayServerOptions, stream: ServerHttp2Stream,
   };
   try {
     const body = await readBody(stream, path, options.maxMessageBytes, controller.signal);
-    const request = unframeSingle(body, headers["grpc-encoding"] as string | undefined, path);
+    const request = unframeSingle(body, headers["grpc-encoding"] as string | undefined, path, options.maxMessageBytes);
     const rewritten = interceptor.request ? await interceptor.request(request, call) : request;
     controller.signal.throwIfAborted();
     const forwarded = forwardHeaders(headers, call.timeLeft());

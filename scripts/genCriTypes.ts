@@ -52,19 +52,20 @@ interface ProtoDecl {
   readonly values: { name: string; number: number; doc: string[] }[];
 }
 
+/** Each proto scalar's TypeScript type; 64-bit integers are numbers, or bigints beyond Number.MAX_SAFE_INTEGER (never rounded). */
 const scalars: Record<string, string> = {
   string: "string",
   bool: "boolean",
   int32: "number",
-  int64: "number",
+  int64: "number | bigint",
   uint32: "number",
-  uint64: "number",
+  uint64: "number | bigint",
   sint32: "number",
-  sint64: "number",
+  sint64: "number | bigint",
   fixed32: "number",
-  fixed64: "number",
+  fixed64: "number | bigint",
   sfixed32: "number",
-  sfixed64: "number",
+  sfixed64: "number | bigint",
   double: "number",
   float: "number",
   bytes: "Uint8Array",
@@ -164,7 +165,7 @@ function fieldType(decls: Map<string, ProtoDecl>, owner: string, field: ProtoFie
     const target = resolve(decls, owner, field.type)!;
     base = target.kind === "enum" ? "number" : tsName(target.name);
   }
-  if (field.label === 1) return `${base}[]`;
+  if (field.label === 1) return base.includes("|") ? `(${base})[]` : `${base}[]`;
   if (field.label === 2) return `Record<string, ${base}>`;
   return base;
 }

@@ -82,7 +82,12 @@ export function mountOf(bind: string): CriMount {
 export function toDockerConfig(cri: CriContainerConfig): ContainerCreateConfig {
   const resources = cri.linux?.resources ?? {};
   const hostConfig: HostConfig = { Privileged: cri.linux?.security_context?.privileged ?? false, Binds: (cri.mounts ?? []).map(bindOf) };
-  for (const [docker, field] of resourceFields) (hostConfig as Record<string, unknown>)[docker] = resources[field] ?? defaultOfResource(field);
+  for (const [docker, field] of resourceFields) {
+    const value = resources[field] ?? defaultOfResource(field);
+    // the Docker-style fields are numbers; a 64-bit value beyond 2^53 (a bigint) shows rounded there, and reaches the
+    // runtime exact unless a plugin changes it (unchanged fields keep their bytes)
+    (hostConfig as Record<string, unknown>)[docker] = typeof value === "bigint" ? Number(value) : value;
+  }
   return {
     Image: cri.image?.image ?? "",
     Env: (cri.envs ?? []).map((kv) => `${kv.key ?? ""}=${kv.value ?? ""}`),

@@ -14,7 +14,7 @@ export const defaultCriSnapshotter = "overlayfs";
 
 /** The image postPull receives: CRI's Image with the Docker-style ImageInfo fields it maps to. */
 export function pulledImageOf(image: CriImage): CriPulledImage {
-  return { ...image, Id: image.id ?? "", RepoTags: [...(image.repo_tags ?? [])], RepoDigests: [...(image.repo_digests ?? [])], Size: image.size ?? 0 };
+  return { ...image, Id: image.id ?? "", RepoTags: [...(image.repo_tags ?? [])], RepoDigests: [...(image.repo_digests ?? [])], Size: Number(image.size ?? 0) };
 }
 
 /** The snapshotter named in a verbose Status reply's `info.config` (containerd's CRI config as JSON), if any. */

@@ -185,15 +185,15 @@ export interface CriLinuxContainerConfig {
  */
 export interface CriLinuxContainerResources {
   /** CPU CFS (Completely Fair Scheduler) period. Default: 0 (not specified). */
-  cpu_period?: number;
+  cpu_period?: number | bigint;
   /** CPU CFS (Completely Fair Scheduler) quota. Default: 0 (not specified). */
-  cpu_quota?: number;
+  cpu_quota?: number | bigint;
   /** CPU shares (relative weight vs. other containers). Default: 0 (not specified). */
-  cpu_shares?: number;
+  cpu_shares?: number | bigint;
   /** Memory limit in bytes. Default: 0 (not specified). */
-  memory_limit_in_bytes?: number;
+  memory_limit_in_bytes?: number | bigint;
   /** OOMScoreAdj adjusts the oom-killer score. Default: 0 (not specified). */
-  oom_score_adj?: number;
+  oom_score_adj?: number | bigint;
   /** CpusetCpus constrains the allowed set of logical CPUs. Default: "" (not specified). */
   cpuset_cpus?: string;
   /** CpusetMems constrains the allowed set of memory nodes. Default: "" (not specified). */
@@ -207,7 +207,7 @@ export interface CriLinuxContainerResources {
    */
   unified?: Record<string, string>;
   /** Memory swap limit in bytes. Default 0 (not specified). */
-  memory_swap_limit_in_bytes?: number;
+  memory_swap_limit_in_bytes?: number | bigint;
 }
 
 /**
@@ -222,7 +222,7 @@ export interface CriHugepageLimit {
    */
   page_size?: string;
   /** limit in bytes of hugepagesize HugeTLB usage. */
-  limit?: number;
+  limit?: number | bigint;
 }
 
 /** LinuxContainerSecurityContext holds linux security configuration that will be applied to a container. */
@@ -279,7 +279,7 @@ export interface CriLinuxContainerSecurityContext {
    * List of groups applied to the first process run in the container, in
    * addition to the container's primary GID.
    */
-  supplemental_groups?: number[];
+  supplemental_groups?: (number | bigint)[];
   /**
    * no_new_privs defines if the flag for no_new_privs should be set on the
    * container.
@@ -426,7 +426,7 @@ export interface CriSELinuxOption {
 /** Int64Value is the wrapper of int64. */
 export interface CriInt64Value {
   /** The value. */
-  value?: number;
+  value?: number | bigint;
 }
 
 /** A security profile which can be used for sandboxes and containers. */
@@ -469,15 +469,15 @@ export interface CriWindowsContainerConfig {
  */
 export interface CriWindowsContainerResources {
   /** CPU shares (relative weight vs. other containers). Default: 0 (not specified). */
-  cpu_shares?: number;
+  cpu_shares?: number | bigint;
   /** Number of CPUs available to the container. Default: 0 (not specified). */
-  cpu_count?: number;
+  cpu_count?: number | bigint;
   /** Specifies the portion of processor cycles that this container can use as a percentage times 100. */
-  cpu_maximum?: number;
+  cpu_maximum?: number | bigint;
   /** Memory limit in bytes. Default: 0 (not specified). */
-  memory_limit_in_bytes?: number;
+  memory_limit_in_bytes?: number | bigint;
   /** Specifies the size of the rootfs / scratch space in bytes to be configured for this container. Default: 0 (not specified). */
-  rootfs_size_in_bytes?: number;
+  rootfs_size_in_bytes?: number | bigint;
 }
 
 /** WindowsContainerSecurityContext holds windows security configuration that will be applied to a container. */
@@ -652,7 +652,7 @@ export interface CriLinuxSandboxSecurityContext {
    * List of groups applied to the first process run in the sandbox, in
    * addition to the sandbox's primary GID.
    */
-  supplemental_groups?: number[];
+  supplemental_groups?: (number | bigint)[];
   /**
    * Indicates whether the sandbox will be asked to run a privileged
    * container. If a privileged container is to be executed within it, this
@@ -771,7 +771,7 @@ export interface CriImage {
   /** Digests by which this image is known. */
   repo_digests?: string[];
   /** Size of the image in bytes. Must be > 0. */
-  size?: number;
+  size?: number | bigint;
   /**
    * UID that will run the command(s). This is used as a default if no user is
    * specified when creating the container. UID and the following user name

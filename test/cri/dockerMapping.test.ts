@@ -222,6 +222,22 @@ describe("applyDockerChanges keeps what the plugins did not change", () => {
   });
 });
 
+describe("64-bit values beyond Number.MAX_SAFE_INTEGER", () => {
+  const huge = 2n ** 60n + 1n;
+  it("show as numbers in the Docker-style view", () => {
+    expect(toDockerConfig({ linux: { resources: { memory_limit_in_bytes: huge } } }).HostConfig?.Memory).toBe(Number(huge));
+  });
+
+  it("reach the runtime exact when no plugin changes them", () => {
+    const cri: CriContainerConfig = { linux: { resources: { memory_limit_in_bytes: huge } } };
+    const before = toDockerConfig(cri);
+    const after = toDockerConfig(cri);
+    after.Env = ["A=1"];
+    expect(applyDockerChanges(cri, before, after)).toEqual([]);
+    expect(cri.linux?.resources?.memory_limit_in_bytes).toBe(huge);
+  });
+});
+
 describe("applyDockerChanges: a mapped field a plugin removed", () => {
   it.each([
     ["HostConfig.Memory", (c: ContainerCreateConfig) => delete c.HostConfig!.Memory],

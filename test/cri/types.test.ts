@@ -73,6 +73,12 @@ describe("CriRelayPlugin", () => {
   });
 });
 
+describe("CRI's 64-bit fields", () => {
+  it("are typed number | bigint, as the codec gives them (a bigint beyond Number.MAX_SAFE_INTEGER)", () => {
+    expectTypeOf<NonNullable<NonNullable<NonNullable<CriContainerConfig["linux"]>["resources"]>["memory_limit_in_bytes"]>>().toEqualTypeOf<number | bigint>();
+  });
+});
+
 describe("registerCriPlugin<CriHostTypes>", () => {
   it("takes a CriRelayPlugin and a plugin written inline against CRI's types", () => {
     const registry = createRegistry<CriHostTypes>();

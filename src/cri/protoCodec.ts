@@ -313,16 +313,30 @@ export function rewriteMessage(schemas: SchemaSet, name: string, raw: Uint8Array
       const sub = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
       w.delimited(no, rewriteMessage(schemas, type, sub, old as DecodedMessage, now as DecodedMessage, `${where}.${fieldName}`));
     } else if (label === 1 && schemas[type] && Array.isArray(old) && Array.isArray(now) && old.length === occurrences.length) {
-      // one occurrence per element: an element equal to one of the request's keeps that element's bytes
-      const unused = old.map((_, i) => i);
-      now.forEach((item, i) => {
-        const match = unused.findIndex((j) => sameValue(old[j], item));
-        if (match === -1) {
-          writeOne(schemas, w, no, type, item, `${where}.${fieldName}[${i}]`);
-          return;
+      // one occurrence per element: an element equal to one of the request's keeps that element's bytes; an element
+      // changed in place (its position's original equal to no element of the result) is rewritten from that original's
+      // bytes, so the fields the plugin did not touch in it (unknown ones too) are kept
+      const unused = new Set(old.map((_, i) => i));
+      const matched = now.map((item) => {
+        for (const j of unused) {
+          if (!sameValue(old[j], item)) continue;
+          unused.delete(j);
+          return j;
         }
-        const kept = occurrences[unused.splice(match, 1)[0]!]!;
-        w.raw(raw.subarray(kept.start, kept.end));
+        return -1;
+      });
+      now.forEach((item, i) => {
+        const j = matched[i]!;
+        if (j !== -1) {
+          const kept = occurrences[j]!;
+          w.raw(raw.subarray(kept.start, kept.end));
+        } else if (unused.has(i) && old[i] && item && typeof item === "object") {
+          unused.delete(i);
+          const original = occurrences[i]!;
+          w.delimited(no, rewriteMessage(schemas, type, raw.subarray(original.valueStart, original.end), old[i] as DecodedMessage, item as DecodedMessage, `${where}.${fieldName}[${i}]`));
+        } else {
+          writeOne(schemas, w, no, type, item, `${where}.${fieldName}[${i}]`);
+        }
       });
     } else if (label === 2 && old && now && typeof old === "object" && typeof now === "object") {
       // a map entry whose key and value are unchanged keeps its bytes (the last occurrence of a key is its value)

@@ -552,6 +552,32 @@ describe("rewriteMessage keeps unknown fields byte for byte", () => {
     expect(decoded.envs).toHaveLength(4);
   });
 
+  it("inside an element of a repeated message that a plugin changed in place (a mount made read-write keeps its newer field)", () => {
+    const type = extended.lookupType("runtime.v1.ContainerConfig");
+    const bytes = type.encode(type.fromObject(withFuture())).finish();
+    const before = decodeMessage(criSchema, "ContainerConfig", bytes);
+    const after = structuredClone(before);
+    (after["mounts"] as DecodedMessage[])[0]!["readonly"] = false;
+    const decoded = type.toObject(type.decode(rewriteMessage(criSchema, "ContainerConfig", bytes, before, after))) as { mounts: Record<string, unknown>[] };
+    expect(decoded.mounts[0]!["future_flag"]).toBe(true);
+    expect(decoded.mounts[0]!["readonly"] ?? false).toBe(false);
+  });
+
+  it("of no other element: an element that replaced one at another position does not take that one's fields", () => {
+    const type = extended.lookupType("runtime.v1.ContainerConfig");
+    const bytes = type.encode(type.fromObject(withFuture())).finish();
+    const before = decodeMessage(criSchema, "ContainerConfig", bytes);
+    const after = structuredClone(before);
+    const mounts = after["mounts"] as DecodedMessage[];
+    expect(mounts.length).toBeGreaterThan(1);
+    // the first mount moves to the end; a new mount takes its place
+    mounts.push(mounts.shift()!);
+    mounts.unshift({ container_path: "/new", host_path: "/srv/new" });
+    mounts.splice(1, 1);
+    const decoded = type.toObject(type.decode(rewriteMessage(criSchema, "ContainerConfig", bytes, before, after))) as { mounts: Record<string, unknown>[] };
+    expect(decoded.mounts.map((m) => [m["container_path"], m["future_flag"] ?? false])).toEqual([["/new", false], ...decoded.mounts.slice(1, -1).map((m) => [m["container_path"], false]), ["/data", true]]);
+  });
+
   it("when hand-appended fields of each wire type sit between known fields at the top level and in a nested message", () => {
     const varintField = new ProtoWriter().tag(1000, 0).varint(2n ** 64n - 1n).finish();
     const fixed64Field = new ProtoWriter().tag(1001, 1).raw(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])).finish();

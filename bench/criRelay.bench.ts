@@ -3,12 +3,16 @@
  * containerd's own CRI socket, paired in the same run with the same gRPC client (@grpc/grpc-js, test/cri/criClient.ts).
  * A private containerd with its CRI plugin (test/support/engines/containerd.ts); the relay runs in its own process
  * (bench/criRelayServer.ts: test/cri/relayFixture.ts's relay, envlimits + policy, and a second one with no plugins),
- * as it does beside a kubelet. The floor beside it: a bare Node socket pipe (bench/rawPipe.ts), the least a Node hop costs.
- * - unary `Version` and `ListContainers` (5 running containers), one call at a time, direct / relay / floor
+ * as it does beside a kubelet. Two floors beside it, each in its own process too: a bare Node socket pipe
+ * (bench/rawPipe.ts), the least a Node hop costs, and a minimal Node HTTP/2 relay (bench/http2Floor.ts: per stream, a
+ * stream on one connection to containerd with the same headers, the body, the reply's headers, data and trailers; no
+ * plugins, no checks), the least any relay built on Node's http2 module can cost.
+ * - unary `Version` and `ListContainers` (5 running containers), one call at a time, direct / relay / both floors
  *   alternating: p50 and p99 of each, and what the relay adds at p50 (target <= 1 ms);
  * - 32 concurrent callers on one channel, slices of fixed time alternating: calls per second, relay / direct
- *   (target >= 0.7x), with the CPU time per call of the client, containerd and the relay, and how busy the machine
- *   was (when it is saturated, the ratio is about the ratio of the total CPU per call);
+ *   (target >= 0.7x; a missed target names the HTTP/2 floor: below it, no relay on Node's http2 can meet it), with the
+ *   CPU time per call of the client, containerd, the relay and the HTTP/2 floor, and how busy the machine was (when it
+ *   is saturated, the ratio is about the ratio of the total CPU per call);
  * - CreateContainer (envlimits + policy) through the relay against direct, one create of each per round in
  *   alternating order, each container removed after: the median of the per-round differences and each median; the
  *   same through the relay with no plugins, which splits the relay's own cost from the plugins'.
@@ -106,8 +110,8 @@ function percentile(xs: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 }
 
-function line(label: string, value: string, target: string, met: boolean | undefined): void {
-  console.log(`${label.padEnd(70)} ${value.padEnd(52)} ${target.padEnd(9)} ${met === undefined ? "" : met ? "met" : "MISSED"}`);
+function line(label: string, value: string, target: string, met: boolean | undefined, floor = ""): void {
+  console.log(`${label.padEnd(70)} ${value.padEnd(52)} ${target.padEnd(9)} ${met === undefined ? "" : met ? "met" : `MISSED${floor}`}`);
 }
 
 /** Runs the calls in turn, one at a time, the order reversed every other round; returns each one's times (ms). */
@@ -146,6 +150,7 @@ const ms = (x: number): string => x.toFixed(3);
 let starting: Promise<Containerd> | undefined;
 let relays: Relays | undefined;
 let pipe: Awaited<ReturnType<typeof startScript>> | undefined;
+let h2floor: Awaited<ReturnType<typeof startScript>> | undefined;
 const clients: CriClient[] = [];
 let cleaning: Promise<void> | undefined;
 /** Closes the clients, the relay, the pipe and containerd (once, also on Ctrl-C, also while containerd starts). */
@@ -154,6 +159,7 @@ const cleanup = (): Promise<void> =>
     for (const c of clients) c.close();
     await relays?.stop().catch((e: unknown) => console.error(`stopping the relay: ${String(e)}`));
     await pipe?.stop();
+    await h2floor?.stop();
     await (await starting?.catch(() => undefined))?.stop();
   })());
 let interrupted = false;
@@ -194,15 +200,17 @@ try {
   const containerd = await starting;
   relays = await startRelays(containerd.socketPath);
   pipe = await startScript("./rawPipe.ts", [join(containerd.dir, "pipe.sock"), containerd.socketPath], /Serving/);
+  h2floor = await startScript("./http2Floor.ts", [join(containerd.dir, "h2floor.sock"), containerd.socketPath], /Serving/);
   const relayPid = inProcess ? undefined : relays.pid;
   const direct = criClient(containerd.socketPath);
   const relay = criClient(relays.hooked);
   const relayPlain = criClient(relays.plain);
   const piped = criClient(join(containerd.dir, "pipe.sock"));
-  clients.push(direct, relay, relayPlain, piped);
+  const h2relay = criClient(join(containerd.dir, "h2floor.sock"));
+  clients.push(direct, relay, relayPlain, piped, h2relay);
   const version = await direct.runtime<{ runtime_name: string; runtime_version: string }>("Version", {});
   console.log(
-    `${version.runtime_name} ${version.runtime_version} (CRI); the relay ${inProcess ? "in this process" : "in its own process"} (envlimits + policy); direct = containerd's own socket, same grpc-js client; floor = a bare Node socket pipe (bench/rawPipe.ts). Wall times.\n`,
+    `${version.runtime_name} ${version.runtime_version} (CRI); the relay ${inProcess ? "in this process" : "in its own process"} (envlimits + policy); direct = containerd's own socket, same grpc-js client; floors = a bare Node socket pipe (bench/rawPipe.ts) and a minimal Node HTTP/2 relay (bench/http2Floor.ts), each in its own process. Wall times.\n`,
   );
 
   // a pod and a few running containers for ListContainers
@@ -219,9 +227,9 @@ try {
     { method: "ListContainers", label: `ListContainers (${presentContainers} containers)` },
   ];
   for (const { method, label } of unary) {
-    const calls = [direct, relay, piped].map((c) => () => c.runtime(method, {}));
+    const calls = [direct, relay, piped, h2relay].map((c) => () => c.runtime(method, {}));
     await alternating(200, ...calls); // warm-up
-    const [d, r, f] = await alternating(latencyRounds, ...calls);
+    const [d, r, f, h] = await alternating(latencyRounds, ...calls);
     const added = median(r!) - median(d!);
     line(
       `${label}, ${latencyRounds} rounds one at a time: relay adds at p50`,
@@ -230,29 +238,38 @@ try {
       added <= 1,
     );
     line("  floor: a bare Node socket pipe adds at p50", `${ms(median(f!) - median(d!))} ms (p99 ${ms(percentile(f!, 99))})`, "", undefined);
+    line("  floor: a minimal Node HTTP/2 relay adds at p50", `${ms(median(h!) - median(d!))} ms (p99 ${ms(percentile(h!, 99))})`, "", undefined);
   }
 
   // 2. throughput, 32 concurrent callers on one channel, slices of direct / relay / floor alternating
   for (const { method, label } of unary) {
-    const contenders = [direct, relay, piped].map((c) => () => c.runtime(method, {}));
+    const contenders = [direct, relay, piped, h2relay].map((c) => () => c.runtime(method, {}));
     for (const call of contenders) await rate(call, 300); // warm-up
     const rounds: Slice[][] = [];
     for (let i = 0; i < slices; i++) {
-      const order = i % 2 ? [2, 1, 0] : [0, 1, 2];
+      const order = i % 2 ? [3, 2, 1, 0] : [0, 1, 2, 3];
       const round: Slice[] = [];
-      for (const k of order) round[k] = await slice([containerd.pid, relayPid], () => rate(contenders[k]!, sliceMs));
+      for (const k of order) round[k] = await slice([containerd.pid, relayPid, h2floor.child.pid], () => rate(contenders[k]!, sliceMs));
       rounds.push(round);
     }
     const ratioOf = (k: number): number => median(rounds.map((r) => r[k]!.perSecond / r[0]!.perSecond));
     const perSecond = (k: number): string => median(rounds.map((r) => r[k]!.perSecond)).toFixed(0);
     const cpu = (k: number, p: number): string => median(rounds.map((r) => r[k]!.cpuUs[p]!)).toFixed(0);
     const [q1, q3] = quartiles(rounds.map((r) => r[1]!.perSecond / r[0]!.perSecond));
-    line(`${label}, ${concurrency} concurrent callers: calls/s relay / direct`, `${ratioOf(1).toFixed(2)}x (IQR ${q1.toFixed(2)}-${q3.toFixed(2)}; ${perSecond(1)} vs ${perSecond(0)}/s)`, ">= 0.7x", ratioOf(1) >= 0.7);
+    const h2 = ratioOf(3);
+    line(
+      `${label}, ${concurrency} concurrent callers: calls/s relay / direct`,
+      `${ratioOf(1).toFixed(2)}x (IQR ${q1.toFixed(2)}-${q3.toFixed(2)}; ${perSecond(1)} vs ${perSecond(0)}/s)`,
+      ">= 0.7x",
+      ratioOf(1) >= 0.7,
+      h2 < 0.7 ? ` (target below the HTTP/2 floor, ${h2.toFixed(2)}x)` : ` (HTTP/2 floor ${h2.toFixed(2)}x)`,
+    );
     line("  floor: a bare Node socket pipe / direct", `${ratioOf(2).toFixed(2)}x (${perSecond(2)}/s)`, "", undefined);
+    line("  floor: a minimal Node HTTP/2 relay / direct", `${h2.toFixed(2)}x (${perSecond(3)}/s)`, "", undefined);
     const busy = (k: number): string => `${(median(rounds.map((r) => r[k]!.machineBusy)) * 100).toFixed(0)}%`;
     line(
-      "  CPU µs/call direct | relay: client, containerd, relay; machine busy",
-      `${cpu(0, 0)} | ${cpu(1, 0)}, ${cpu(0, 1)} | ${cpu(1, 1)}, ${inProcess ? "(in the client)" : cpu(1, 2)}; ${busy(0)} | ${busy(1)}`,
+      "  CPU µs/call direct | relay | HTTP/2 floor: client, containerd, relay; machine busy",
+      `${cpu(0, 0)} | ${cpu(1, 0)} | ${cpu(3, 0)}, ${cpu(0, 1)} | ${cpu(1, 1)} | ${cpu(3, 1)}, ${inProcess ? "(in the client)" : cpu(1, 2)} | ${cpu(3, 3)}; ${busy(0)} | ${busy(1)} | ${busy(3)}`,
       "",
       undefined,
     );

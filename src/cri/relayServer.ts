@@ -5,8 +5,9 @@
  * interceptor rewrite it (or answer with an error status, and then nothing reaches the runtime), and may hold the
  * reply until the interceptor has seen it.
  */
-import { constants, createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { constants, createServer, type ClientHttp2Stream, type Http2Server, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { CriStatusError, encodeGrpcMessage, formatGrpcTimeout, frameMessage, GrpcStatus, grpcStatusName, parseGrpcTimeout, unframeSingle, type GrpcStatusCode } from "./grpcWire.js";
+import type { Readable, Writable } from "node:stream";
 import { http2Settings, whyCallFailed, type CriUpstream } from "./upstream.js";
 
 /** What an interceptor gets for one call. */
@@ -51,26 +52,187 @@ export interface RelayServer {
   closeSessions(graceMs: number): Promise<void>;
 }
 
-const hopHeaders = new Set([":method", ":path", ":scheme", ":authority", ":status", "date"]);
+/** Copies `headers` into `out` but for the hop's own (the pseudo-headers, `date`). */
+function copyHeaders(headers: IncomingHttpHeaders, out: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  for (const name in headers) {
+    const value = headers[name];
+    if (name.charCodeAt(0) !== 58 /* : */ && name !== "date" && value !== undefined) out[name] = value;
+  }
+  return out;
+}
 
 /** The headers of a call as the runtime gets them: the caller's, with a `grpc-timeout` for the time left. */
 function forwardHeaders(headers: IncomingHttpHeaders, timeLeft?: number): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = { ":method": "POST", ":path": headers[":path"], ":authority": headers[":authority"] ?? "localhost" };
-  for (const [name, value] of Object.entries(headers)) if (!hopHeaders.has(name) && value !== undefined) out[name] = value;
+  const out = copyHeaders(headers, { ":method": "POST", ":path": headers[":path"], ":authority": headers[":authority"] ?? "localhost" });
   if (timeLeft !== undefined) out["grpc-timeout"] = formatGrpcTimeout(timeLeft);
   return out;
 }
 
 /** Trailers as the caller gets them (no pseudo-headers). */
 function trailerHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!hopHeaders.has(name) && value !== undefined) out[name] = value;
-  return out;
+  return copyHeaders(headers, {});
 }
 
 /** Reply headers as the caller gets them. */
 function replyHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  return { ":status": headers[":status"] ?? 200, ...trailerHeaders(headers) };
+  return copyHeaders(headers, { ":status": headers[":status"] ?? 200 });
+}
+
+const ignore = (): void => undefined;
+
+/** The other side of a relayed call: the runtime's stream on the caller's, the caller's on the runtime's. */
+const kPeer = Symbol("hookplugins.cri.peer");
+/** The call a runtime's stream or caller's stream is part of. */
+const kCall = Symbol("hookplugins.cri.call");
+
+/** A stream of a relayed call, with its peer and its call. */
+type Joined<S> = S & { [kPeer]: Readable & Writable; [kCall]: RelayedCall };
+
+// The listeners of a relayed call are these functions, shared by every call (`this` is the stream that emits):
+// no closures per call.
+
+/** Data from one side goes to the other as it comes, with backpressure: the source pauses while its peer is full. */
+function onData(this: Joined<Readable>, chunk: Buffer): void {
+  const to = this[kPeer];
+  if (!to.write(chunk)) {
+    this.pause();
+    to.once("drain", onDrain);
+  }
+}
+
+function onDrain(this: Joined<Writable>): void {
+  this[kPeer].resume();
+}
+
+/** One side's end ends the other's writing (what `pipe` would do). */
+function onEnd(this: Joined<Readable>): void {
+  const to = this[kPeer];
+  if (!to.writableEnded && !to.destroyed) to.end();
+}
+
+/** The caller went away (cancelled, deadline) before the runtime finished: cancel the runtime's call too. */
+function onCallerClose(this: Joined<ServerHttp2Stream>): void {
+  const up = this[kPeer] as unknown as ClientHttp2Stream;
+  if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
+}
+
+function onUpError(this: Joined<ClientHttp2Stream>, error: Error): void {
+  this[kCall].failure = error;
+}
+
+function onUpResponse(this: Joined<ClientHttp2Stream>, reply: IncomingHttpHeaders, flags: number): void {
+  this[kCall].response(reply, flags);
+}
+
+function onUpTrailers(this: Joined<ClientHttp2Stream>, trailers: IncomingHttpHeaders): void {
+  const call = this[kCall];
+  call.trailers = trailers;
+  call.sendTrailers();
+}
+
+function onUpClose(this: Joined<ClientHttp2Stream>): void {
+  this[kCall].upClosed();
+}
+
+function onHeldData(this: Joined<ClientHttp2Stream>, chunk: Buffer): void {
+  this[kCall].held!.push(chunk);
+}
+
+function onWantTrailers(this: Joined<ServerHttp2Stream>): void {
+  const call = this[kCall];
+  call.wantTrailers = true;
+  call.sendTrailers();
+}
+
+const respondEnd = { endStream: true } as const;
+const respondWaitForTrailers = { waitForTrailers: true } as const;
+
+/**
+ * One call joined to a call on the runtime: the caller's stream, the runtime's, and what the reply has brought so far.
+ * With `hold`, a successful reply's message is given to it before the caller gets it.
+ */
+class RelayedCall {
+  trailers: IncomingHttpHeaders | undefined = undefined;
+  wantTrailers = false;
+  responded = false;
+  failure: Error | undefined = undefined;
+  /** A held reply's data (with `hold` only). */
+  readonly held: Buffer[] | undefined;
+
+  constructor(
+    readonly options: RelayServerOptions,
+    readonly stream: ServerHttp2Stream,
+    readonly up: ClientHttp2Stream,
+    readonly headers: OutgoingHttpHeaders,
+    readonly hold: ((reply: Buffer) => Promise<void>) | undefined,
+  ) {
+    this.held = hold && [];
+  }
+
+  sendTrailers(): void {
+    if (!this.wantTrailers || !this.trailers || this.stream.closed) return;
+    this.wantTrailers = false;
+    this.stream.sendTrailers(trailerHeaders(this.trailers));
+  }
+
+  response(reply: IncomingHttpHeaders, flags: number): void {
+    this.responded = true;
+    const stream = this.stream;
+    if (stream.closed) return;
+    if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
+      this.trailers = reply; // a trailers-only reply: the status is in these headers
+      stream.respond(replyHeaders(reply), respondEnd);
+      return;
+    }
+    if (this.hold) return; // answered when the trailers come
+    stream.respond(replyHeaders(reply), respondWaitForTrailers);
+    stream.on("wantTrailers", onWantTrailers);
+    this.up.on("data", onData);
+    this.up.on("end", onEnd);
+  }
+
+  upClosed(): void {
+    const { stream, up, options } = this;
+    if (stream.closed) return;
+    if (!this.responded || !this.trailers) {
+      const status = options.upstream.unavailable(whyCallFailed(up, this.failure));
+      if (!stream.headersSent) answerStatus(stream, status.code, status.message);
+      else if (!this.trailers) {
+        this.trailers = { "grpc-status": String(status.code), "grpc-message": encodeGrpcMessage(status.message) };
+        this.sendTrailers();
+        if (!stream.closed && this.wantTrailers === false && !stream.writableEnded) stream.end();
+      }
+      return;
+    }
+    const hold = this.hold;
+    if (!hold || stream.headersSent) return;
+    const final = this.trailers;
+    if (final["grpc-status"] !== "0") {
+      stream.respond({ ...replyHeaders(final), ":status": 200, "content-type": "application/grpc" }, respondEnd);
+      return;
+    }
+    const path = String(this.headers[":path"]);
+    let reply: Buffer;
+    try {
+      reply = unframeSingle(Buffer.concat(this.held!), undefined, path);
+    } catch (error) {
+      answerStatus(stream, GrpcStatus.INTERNAL, (error as Error).message);
+      return;
+    }
+    hold(reply).then(
+      () => {
+        if (stream.closed) return;
+        stream.respond({ ":status": 200, "content-type": "application/grpc" }, respondWaitForTrailers);
+        stream.on("wantTrailers", () => stream.sendTrailers(trailerHeaders(final)));
+        stream.end(frameMessage(reply));
+      },
+      (error: unknown) => {
+        const status = options.statusOf(error);
+        logAnswer(options, path, status);
+        answerStatus(stream, status.code, status.message);
+      },
+    );
+  }
 }
 
 /** Answers `stream` with a status and no message (a trailers-only reply), when it can still answer. */
@@ -92,7 +254,7 @@ function relayCall(
   body?: Buffer,
   hold?: (reply: Buffer) => Promise<void>,
 ): void {
-  let up;
+  let up: ClientHttp2Stream;
   try {
     up = options.upstream.request(headers);
   } catch (error) {
@@ -100,83 +262,24 @@ function relayCall(
     answerStatus(stream, status.code, status.message);
     return;
   }
-  let trailers: IncomingHttpHeaders | undefined;
-  let wantTrailers = false;
-  let responded = false;
-  const held: Buffer[] = [];
-  const sendTrailers = (): void => {
-    if (!wantTrailers || !trailers || stream.closed) return;
-    wantTrailers = false;
-    stream.sendTrailers(trailerHeaders(trailers));
-  };
-  stream.on("close", () => {
-    // the caller went away (cancelled, deadline) before the runtime finished: cancel the runtime's call too
-    if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
-  });
-  let failure: Error | undefined;
-  up.on("error", (error: Error) => (failure = error));
-  up.on("response", (reply, flags) => {
-    responded = true;
-    if (stream.closed) return;
-    if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
-      trailers = reply; // a trailers-only reply: the status is in these headers
-      stream.respond(replyHeaders(reply), { endStream: true });
-      return;
-    }
-    if (hold) return; // answered when the trailers come
-    stream.respond(replyHeaders(reply), { waitForTrailers: true });
-    stream.on("wantTrailers", () => {
-      wantTrailers = true;
-      sendTrailers();
-    });
-    up.pipe(stream);
-  });
-  if (hold) up.on("data", (chunk: Buffer) => held.push(chunk));
-  up.on("trailers", (received) => {
-    trailers = received;
-    sendTrailers();
-  });
-  up.on("close", () => {
-    if (stream.closed) return;
-    if (!responded || !trailers) {
-      const status = options.upstream.unavailable(whyCallFailed(up, failure));
-      if (!stream.headersSent) answerStatus(stream, status.code, status.message);
-      else if (!trailers) {
-        trailers = { "grpc-status": String(status.code), "grpc-message": encodeGrpcMessage(status.message) };
-        sendTrailers();
-        if (!stream.closed && wantTrailers === false && !stream.writableEnded) stream.end();
-      }
-      return;
-    }
-    if (!hold || stream.headersSent) return;
-    const final = trailers ?? {};
-    if (final["grpc-status"] !== "0") {
-      stream.respond({ ...replyHeaders(final), ":status": 200, "content-type": "application/grpc" }, { endStream: true });
-      return;
-    }
-    let reply: Buffer;
-    try {
-      reply = unframeSingle(Buffer.concat(held), undefined, String(headers[":path"]));
-    } catch (error) {
-      answerStatus(stream, GrpcStatus.INTERNAL, (error as Error).message);
-      return;
-    }
-    hold(reply).then(
-      () => {
-        if (stream.closed) return;
-        stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-        stream.on("wantTrailers", () => stream.sendTrailers(trailerHeaders(final)));
-        stream.end(frameMessage(reply));
-      },
-      (error: unknown) => {
-        const status = options.statusOf(error);
-        logAnswer(options, String(headers[":path"]), status);
-        answerStatus(stream, status.code, status.message);
-      },
-    );
-  });
+  const call = new RelayedCall(options, stream, up, headers, hold);
+  const joinedUp = up as Joined<ClientHttp2Stream>;
+  const joinedStream = stream as Joined<ServerHttp2Stream>;
+  joinedUp[kPeer] = stream;
+  joinedUp[kCall] = call;
+  joinedStream[kPeer] = up;
+  joinedStream[kCall] = call;
+  stream.on("close", onCallerClose);
+  up.on("error", onUpError);
+  up.on("response", onUpResponse);
+  if (hold) up.on("data", onHeldData);
+  up.on("trailers", onUpTrailers);
+  up.on("close", onUpClose);
   if (body) up.end(body);
-  else stream.pipe(up);
+  else {
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+  }
 }
 
 /** Reads a unary call's request body (of method `path`), up to `max` bytes of message. */
@@ -257,7 +360,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   });
   server.on("sessionError", (error) => options.log(`hookplugins cri-proxy: a client's HTTP/2 session failed: ${error.message}`));
   server.on("stream", (stream, headers) => {
-    stream.on("error", () => undefined);
+    stream.on("error", ignore);
     const interceptor = options.interceptors.get(headers[":path"] ?? "");
     if (interceptor) {
       void intercept(options, stream, headers, interceptor);

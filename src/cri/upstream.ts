@@ -20,8 +20,9 @@ export function parseCriUpstream(address: string): string {
   return path;
 }
 
-/** The connection each call was opened on (a destroyed stream no longer says). */
-const sessionOf = new WeakMap<ClientHttp2Stream, ClientHttp2Session>();
+/** The connection each call was opened on (a destroyed stream no longer says), on the call itself: no WeakMap per call. */
+const kSessionOf = Symbol("hookplugins.cri.session");
+type Opened = ClientHttp2Stream & { [kSessionOf]?: ClientHttp2Session };
 
 /**
  * Why a call on the runtime ended with no gRPC status, from its stream's `error` (if any): the connection's own error
@@ -30,7 +31,7 @@ const sessionOf = new WeakMap<ClientHttp2Stream, ClientHttp2Session>();
  */
 export function whyCallFailed(call: ClientHttp2Stream, error: Error | undefined): string {
   if (error?.cause instanceof Error) return error.cause.message;
-  const session = sessionOf.get(call);
+  const session = (call as Opened)[kSessionOf];
   if (!session || session.destroyed || session.closed) return "the connection closed during the call";
   if (error) return error.message;
   return `the runtime reset the call (HTTP/2 code ${call.rstCode ?? "none"})`;
@@ -94,8 +95,9 @@ export class CriUpstream {
   /** Opens a call on the runtime with `headers` (pseudo-headers :method and :path included). */
   request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
     const session = this.connection();
-    const call = session.request(headers, { endStream: false });
-    sessionOf.set(call, session);
+    // no options: POST's default is endStream false, and an options object costs request() a validation of its own
+    const call: Opened = session.request(headers);
+    call[kSessionOf] = session;
     return call;
   }
 

@@ -3,7 +3,7 @@
  * containerd's own CRI socket, paired in the same run with the same gRPC client (@grpc/grpc-js, test/cri/criClient.ts).
  * A private containerd with its CRI plugin (test/support/engines/containerd.ts); the relay runs in its own process
  * (bench/criRelayServer.ts: test/cri/relayFixture.ts's relay, envlimits + policy, and a second one with no plugins),
- * as it does beside a kubelet. Two floors beside it, each in its own process too: a bare Node socket pipe
+ * as it does beside a kubelet, on the built package (dist/: `npm run bench:cri` builds it first), plain node, no tsx. Two floors beside it, each in its own process too: a bare Node socket pipe
  * (bench/rawPipe.ts), the least a Node hop costs, and a minimal Node HTTP/2 relay (bench/http2Floor.ts: per stream, a
  * stream on one connection to containerd with the same headers, the body, the reply's headers, data and trailers; no
  * plugins, no checks), the least any relay built on Node's http2 module can cost.
@@ -24,7 +24,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { startContainerd, type Containerd } from "../test/support/engines/containerd.js";
 import { containerConfig, criClient, podConfig, type CriClient } from "../test/cri/criClient.js";
@@ -52,9 +53,30 @@ interface Relays {
   stop(): Promise<void>;
 }
 
-/** Starts `script args` under node with tsx; resolves with its child and the match of `ready` in its stdout. */
+/**
+ * `script` bundled into dist-bench/ as plain JavaScript that imports the library from the built package (dist/, what a
+ * node runs: `hookplugins` and its subpaths resolve to it by the package's own name), so that no TypeScript loader
+ * runs in the measured process.
+ */
+async function bundled(script: string): Promise<string> {
+  const outfile = join(repoRoot, "dist-bench", basename(script).replace(/\.ts$/, ".mjs"));
+  await build({
+    entryPoints: [fileURLToPath(new URL(script, import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    external: ["hookplugins", "hookplugins/*"],
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+/** Starts `script args` (bundled: see bundled()) under node; resolves with its child and the match of `ready` in its stdout. */
 async function startScript(script: string, args: readonly string[], ready: RegExp, nodeFlags: readonly string[] = []): Promise<{ child: ChildProcess; match: RegExpExecArray; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", fileURLToPath(new URL(script, import.meta.url)), ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, await bundled(script), ...args], {
     cwd: repoRoot,
     stdio: ["pipe", "pipe", "inherit"], // the relay process exits when its stdin closes
   });

@@ -166,6 +166,30 @@ describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd
     }
   }, 30_000);
 
+  it("stops at a caller's cancellation while a plugin runs, and never forwards the create", async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const unregister = relay.registry.registerContainerPlugin({
+      name: "slow",
+      preCreate: () => {
+        started();
+        return new Promise<void>((resolve) => setTimeout(resolve, 1_000));
+      },
+    });
+    try {
+      const controller = new AbortController();
+      const creating = viaRelay.runtime("CreateContainer", { pod_sandbox_id: podId, config: containerConfig("cancelled", containerd.image), sandbox_config: pod }, { signal: controller.signal }).catch((e: unknown) => e);
+      await running;
+      controller.abort();
+      expect(((await creating) as CallError).code).toBe(1); // CANCELLED
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // the plugin has finished by now
+      expect(await names()).not.toContain("cancelled");
+      expect(relay.logged).toContainEqual(expect.stringMatching(/CreateContainer: answered CANCELLED/));
+    } finally {
+      unregister();
+    }
+  }, 30_000);
+
   it("refuses a request above the relay's 16 MiB limit with RESOURCE_EXHAUSTED, naming the limit and the option", async () => {
     const reply = await http2Call(relay.socketPath, "/runtime.v1.RuntimeService/CreateContainer", frameMessage(createRequest("huge", { annotations: { big: "x".repeat(17 * 1024 * 1024) } })));
     expect(reply.status).toBe("8");

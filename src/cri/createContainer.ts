@@ -15,10 +15,13 @@ export function createContainerInterceptor(host: Host<HostTypes>): Interceptor {
   const criHost = host as unknown as Host<CriHostTypes>;
   return {
     async request(payload, call) {
+      // decoded twice: plugins change `request` in place, and `original` stays as it came, for the rewrite
+      const original = decodeMessage(criSchema, "CreateContainerRequest", payload);
       const request = decodeMessage(criSchema, "CreateContainerRequest", payload);
       const meta: CriSandboxMeta = { ID: (request["pod_sandbox_id"] as string | undefined) ?? "", Config: (request["sandbox_config"] as CriSandboxMeta["Config"] | undefined) ?? {} };
       const options = { signal: call.signal };
       const config = await criHost.cri.preCreateContainer((request["config"] ?? {}) as CriContainerConfig, meta, options);
+      // two views of the same config: the plugins change the second; the first says what they changed
       const docker = toDockerConfig(config);
       const audit: AuditEntry[] = [];
       const result = await host.container.preCreate(toDockerConfig(config), { ...options, audit });
@@ -27,7 +30,6 @@ export function createContainerInterceptor(host: Host<HostTypes>): Interceptor {
         const by = [...audit].reverse().find((entry) => unmapped.some((c) => c.pointer === entry.pointer || c.pointer.startsWith(`${entry.pointer}/`) || entry.pointer.startsWith(`${c.pointer}/`)));
         throw new CriMappingError(by?.plugin ?? "(unknown)", "ContainerPlugin.preCreate", unmapped);
       }
-      const original = decodeMessage(criSchema, "CreateContainerRequest", payload);
       return rewriteMessage(criSchema, "CreateContainerRequest", payload, original, { ...original, config: config as DecodedMessage });
     },
   };

@@ -31,23 +31,21 @@ export function snapshotterOfStatusInfo(info: Record<string, string> | undefined
 /** The PullImage interceptor; `snapshotter` fixes the name instead of asking the runtime. */
 export function pullImageInterceptor(host: Host<HostTypes>, upstream: CriUpstream, snapshotter?: string): Interceptor {
   const criHost = host as unknown as Host<CriHostTypes>;
-  let known: Promise<string> | undefined;
-  const previous = upstream.onConnect;
-  upstream.onConnect = () => {
-    previous?.();
-    known = undefined; // a new connection may be a new runtime with another config
-  };
+  // the runtime's snapshotter, asked once per connection (a new connection may be a restarted runtime)
+  let known: { connection: number; snapshotter: Promise<string> } | undefined;
   const snapshotterFor = (call: InterceptedCall): Promise<string> => {
     if (snapshotter !== undefined) return Promise.resolve(snapshotter);
+    if (known?.connection === upstream.connections) return known.snapshotter;
     const runtimePrefix = call.servicePrefix.replace(/ImageService\/$/, "RuntimeService/");
-    known ??= upstream
+    const asked = upstream
       .unary(`${runtimePrefix}Status`, encodeMessage(criSchema, "StatusRequest", { verbose: true }), { timeoutMs: 10_000 })
       .then((reply) => snapshotterOfStatusInfo(decodeMessage(criSchema, "StatusResponse", reply)["info"] as Record<string, string>) ?? defaultCriSnapshotter)
       .catch(() => {
-        known = undefined;
+        if (known?.snapshotter === asked) known = undefined; // ask again next time
         return defaultCriSnapshotter;
       });
-    return known;
+    known = { connection: upstream.connections, snapshotter: asked };
+    return asked;
   };
   return {
     async reply(_request, reply, call) {

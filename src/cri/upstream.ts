@@ -48,8 +48,8 @@ export class CriUpstream {
   readonly address: string;
   private session: ClientHttp2Session | undefined;
   private lastError: Error | undefined;
-  /** Called when a new connection is opened (cached facts about the runtime may be stale). */
-  onConnect: (() => void) | undefined;
+  /** How many connections have been opened so far: a new one may be a restarted runtime, with another config. */
+  connections = 0;
 
   /** The runtime at `address` (`unix:///path`). */
   constructor(address: string) {
@@ -79,7 +79,7 @@ export class CriUpstream {
     session.on("goaway", forget);
     session.unref();
     this.session = session;
-    this.onConnect?.();
+    this.connections++;
     return session;
   }
 

@@ -299,7 +299,7 @@ function readBody(stream: ServerHttp2Stream, path: string, max: number, signal: 
     };
     stream.on("data", onData);
     stream.on("end", () => resolve(Buffer.concat(chunks, length)));
-    signal.addEventListener("abort", () => reject(new CriStatusError(GrpcStatus.CANCELLED, "the caller cancelled the call")), { once: true });
+    signal.addEventListener("abort", () => reject(statusOfAbort(signal)), { once: true });
   });
 }
 
@@ -312,7 +312,7 @@ async function intercept(options: RelayServerOptions, stream: ServerHttp2Stream,
   const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(new CriStatusError(GrpcStatus.DEADLINE_EXCEEDED, `the caller's deadline (${timeout} ms) passed in the relay`)), timeout);
   stream.on("close", () => {
     clearTimeout(timer);
-    if (!controller.signal.aborted) controller.abort(new CriStatusError(GrpcStatus.CANCELLED, "the caller cancelled the call"));
+    if (!controller.signal.aborted) controller.abort(callerCancelled());
   });
   const call: InterceptedCall = {
     path,
@@ -344,8 +344,14 @@ function logAnswer(options: RelayServerOptions, path: string, status: CriStatusE
   options.log(`hookplugins cri-proxy: ${path}: answered ${grpcStatusName(status.code)}: ${status.message}`);
 }
 
+/** The status of a call the caller cancelled. */
+function callerCancelled(): CriStatusError {
+  return new CriStatusError(GrpcStatus.CANCELLED, "the caller cancelled the call");
+}
+
+/** The status of an aborted call: its reason (the caller's deadline passed, or it cancelled). */
 function statusOfAbort(signal: AbortSignal): CriStatusError {
-  return signal.reason instanceof CriStatusError ? signal.reason : new CriStatusError(GrpcStatus.CANCELLED, "the caller cancelled the call");
+  return signal.reason instanceof CriStatusError ? signal.reason : callerCancelled();
 }
 
 /** Creates the relay's server (call `listen` on `.server`). */

@@ -3,55 +3,21 @@
  *
  * Written by hand, not generated: swagger.yml does not define it. `SandboxMeta` mirrors the struct of the
  * same name in PouchContainer's `cri/v1alpha2` Go package (Go field names, no JSON tags). Its `Config` is the
- * CRI v1alpha2 `PodSandboxConfig` message, described here by its commonly used fields under their protobuf
- * JSON names. Every field is optional so that hosts can build partial values. `CriDNSConfig` and `CriPortMapping`
- * are the generated CRI types (criApi.generated.ts), which have the same fields.
+ * CRI `PodSandboxConfig` message, under its protobuf field names: the generated type (criApi.generated.ts), whose
+ * fields are all optional, so that hosts can build partial values.
  *
  * `CriSandboxMeta` and `CriPulledImage` are what the CRI relay (hookplugins/cri) passes to plugins.
  */
-import type { CriDNSConfig, CriImage, CriPodSandboxConfig, CriPortMapping } from "./criApi.generated.js";
+import type { CriImage, CriLinuxPodSandboxConfig, CriPodSandboxConfig, CriPodSandboxMetadata } from "./criApi.generated.js";
 
-/** What identifies a pod sandbox (CRI `PodSandboxMetadata`). */
-export interface PodSandboxMetadata {
-  /** Name of the pod. */
-  name?: string;
-  /** UID of the pod. */
-  uid?: string;
-  /** Kubernetes namespace of the pod. */
-  namespace?: string;
-  /** How many times the sandbox was created before this one (0 the first time). */
-  attempt?: number;
-}
+/** What identifies a pod sandbox (CRI `PodSandboxMetadata`): the generated type. */
+export type PodSandboxMetadata = CriPodSandboxMetadata;
 
-/** Linux-specific pod sandbox settings (CRI `LinuxPodSandboxConfig`). */
-export interface LinuxPodSandboxConfig {
-  /** Parent cgroup of the sandbox, in cgroupfs syntax. */
-  cgroup_parent?: string;
-  /** Security settings of the sandbox (namespaces, SELinux, user, privileged, seccomp...). */
-  security_context?: Record<string, unknown>;
-  /** Kernel parameters set in the sandbox. */
-  sysctls?: Record<string, string>;
-}
+/** Linux-specific pod sandbox settings (CRI `LinuxPodSandboxConfig`): the generated type. */
+export type LinuxPodSandboxConfig = CriLinuxPodSandboxConfig;
 
-/** The CRI configuration the sandbox was created with (CRI v1alpha2 `PodSandboxConfig`). */
-export interface PodSandboxConfig {
-  /** Identity of the pod the sandbox belongs to. */
-  metadata?: PodSandboxMetadata;
-  /** Host name of the sandbox. */
-  hostname?: string;
-  /** Host directory where the pod's container logs are written. */
-  log_directory?: string;
-  /** DNS settings of the sandbox. */
-  dns_config?: CriDNSConfig;
-  /** Ports the sandbox publishes on the host. */
-  port_mappings?: CriPortMapping[];
-  /** Labels of the pod, used to select it. */
-  labels?: Record<string, string>;
-  /** Annotations of the pod: free-form data set by Kubernetes or users. */
-  annotations?: Record<string, string>;
-  /** Linux-specific settings. */
-  linux?: LinuxPodSandboxConfig;
-}
+/** The CRI configuration the sandbox was created with (CRI `PodSandboxConfig`, the same in v1 and v1alpha2): the generated type. */
+export type PodSandboxConfig = CriPodSandboxConfig;
 
 /** Metadata of the pod sandbox a CRI container is created in (PouchContainer's `cri/v1alpha2.SandboxMeta`). */
 export interface SandboxMeta {

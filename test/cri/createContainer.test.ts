@@ -9,11 +9,12 @@ import type { ContainerPlugin, CriRelayPlugin } from "hookplugins";
 import { frameMessage } from "../../src/cri/grpcWire.js";
 import { encodeMessage } from "../../src/cri/protoCodec.js";
 import { criSchema } from "../../src/cri/criSchema.generated.js";
-import { startContainerd, containerdTools, type Containerd } from "../support/engines/containerd.js";
+import { containerdTools, type Containerd } from "../support/engines/containerd.js";
 import { describeWithTools } from "../support/tools.js";
 import { containerConfig, criClient, podConfig, type CallError, type CriClient } from "./criClient.js";
 import { http2Call } from "./rawCalls.js";
-import { startRelay, type RelayFixture } from "./relayFixture.js";
+import { type RelayFixture } from "./relayFixture.js";
+import { startCriRig, type CriRig } from "./criRig.js";
 
 interface VerboseInfo {
   config: { envs?: { key: string; value: string }[]; annotations?: Record<string, string>; [k: string]: unknown };
@@ -21,6 +22,7 @@ interface VerboseInfo {
 }
 
 describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd's CRI plugin: CreateContainer", () => {
+  let rig: CriRig | undefined;
   let containerd: Containerd;
   let relay: RelayFixture;
   let viaRelay: CriClient;
@@ -29,18 +31,12 @@ describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd
   const pod = podConfig("createtest");
 
   beforeAll(async () => {
-    containerd = await startContainerd({ cri: true });
-    relay = await startRelay(containerd.socketPath, { denyPrivileged: true });
-    viaRelay = criClient(relay.socketPath);
-    direct = criClient(containerd.socketPath);
+    ({ containerd, relay, viaRelay, direct } = rig = await startCriRig({ denyPrivileged: true }));
     podId = (await viaRelay.runtime<{ pod_sandbox_id: string }>("RunPodSandbox", { config: pod })).pod_sandbox_id;
   }, 120_000);
 
   afterAll(async () => {
-    viaRelay?.close();
-    direct?.close();
-    await relay?.stop();
-    await containerd?.stop();
+    await rig?.stop();
   }, 60_000);
 
   const create = (client: CriClient, name: string, extra: Record<string, unknown> = {}): Promise<string> =>

@@ -7,11 +7,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startContainerd, containerdTools, type Containerd } from "../support/engines/containerd.js";
+import { containerdTools, type Containerd } from "../support/engines/containerd.js";
 import { isAlive } from "../support/engines/processes.js";
 import { describeWithTools } from "../support/tools.js";
 import { containerConfig, criClient, podConfig, type CallError, type CriClient } from "./criClient.js";
 import { startRelay, type RelayFixture } from "./relayFixture.js";
+import { startCriRig, type CriRig } from "./criRig.js";
 
 /** How a call ended, and when. */
 type Outcome = ({ ok: Record<string, unknown> } | { code: number; details: string }) & { ms: number };
@@ -34,6 +35,7 @@ interface VerboseStatus {
 }
 
 describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd's CRI plugin: containerd and the relay restarted", () => {
+  let rig: CriRig | undefined;
   let containerd: Containerd;
   let relay: RelayFixture;
   let viaRelay: CriClient;
@@ -65,20 +67,14 @@ describeWithTools(containerdTools, "hookplugins cri-proxy in front of containerd
   };
 
   beforeAll(async () => {
-    containerd = await startContainerd({ cri: true });
-    relay = await startRelay(containerd.socketPath);
-    viaRelay = criClient(relay.socketPath);
-    direct = criClient(containerd.socketPath);
+    ({ containerd, relay, viaRelay, direct } = rig = await startCriRig());
     podId = (await direct.runtime<{ pod_sandbox_id: string }>("RunPodSandbox", { config: pod })).pod_sandbox_id;
     target = (await direct.runtime<{ container_id: string }>("CreateContainer", { pod_sandbox_id: podId, config: containerConfig("target", containerd.image), sandbox_config: pod })).container_id;
     await direct.runtime("StartContainer", { container_id: target });
   }, 120_000);
 
   afterAll(async () => {
-    viaRelay?.close();
-    direct?.close();
-    await relay?.stop();
-    await containerd?.stop();
+    await rig?.stop();
   }, 60_000);
 
   it("answers UNAVAILABLE within a second while containerd is down, naming its socket and what to check, for relayed and intercepted methods alike", async () => {

@@ -1,7 +1,7 @@
 /**
  * Builds the library (ESM + CJS + d.ts), the `hookplugins/esbuild` plugin and the `hookplugins` CLI into dist/ (what
  * the package ships), and the repo's own host bundle (examples/minid) with its generated plugin module into
- * dist-examples/ (never packed). Run through `npm run build` (src/build/main.ts).
+ * dist-examples/ (never packed). Run through `npm run build` (scripts/build.ts).
  *
  * What a project that installs hookplugins gets: tapable is the one dependency. esbuild is an optional peer that only
  * the bundling commands import, on first use. commander and semver are bundled (the CLI and the build checks use a
@@ -9,7 +9,7 @@
  */
 import { existsSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
-import type { RepoBuildOptions } from "./src/build/main.js";
+import type { RepoBuildOptions } from "./scripts/build.js";
 import { hookpluginsEsbuildPlugin } from "./src/esbuild/index.js";
 
 /** The repo's host bundles: output name, entry, and the host project (with its hookplugins.json). */

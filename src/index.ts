@@ -61,5 +61,5 @@ export {
   writePluginState,
 } from "./state/index.js";
 export type { PluginState } from "./state/index.js";
-export type { PluginManifest } from "./build/pluginManifest.js";
-export type { ProjectManifest } from "./build/projectManifest.js";
+export type { PluginManifest } from "./inclusion/pluginManifest.js";
+export type { ProjectManifest } from "./inclusion/projectManifest.js";

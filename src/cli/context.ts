@@ -3,7 +3,7 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { locateProjectRoot, ProjectNotFoundError, projectPath, readProject, type Project } from "../build/projectManifest.js";
+import { locateProjectRoot, ProjectNotFoundError, projectPath, readProject, type Project } from "../inclusion/projectManifest.js";
 import { createOutput, type Output } from "./output.js";
 
 /** Options every command accepts. */

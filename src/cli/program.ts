@@ -2,7 +2,7 @@
  * The hookplugins command line: commander wiring, exit statuses (0 ok, 1 failure, 2 wrong usage), errors on stderr.
  */
 import { Command, CommanderError, Option } from "commander";
-import { libraryVersion } from "../build/libraryInfo.js";
+import { libraryVersion } from "../inclusion/libraryInfo.js";
 import { addCriProxyCommand } from "./commands/criProxy.js";
 import { addDockerPluginCommand } from "./commands/dockerPlugin.js";
 import { addDockerProxyCommand } from "./commands/dockerProxy.js";

@@ -3,10 +3,10 @@
  * as `hookplugins explain` does), plus the external plugins its "external" sources hold, with the state file's
  * disabled plugins skipped.
  */
-import { checkAgreement, checkEngines } from "../build/checkPlugin.js";
-import { loadPlugin } from "../build/loadPlugin.js";
-import { locateAll } from "../build/projectOps.js";
-import { readProject } from "../build/projectManifest.js";
+import { checkAgreement, checkEngines } from "../inclusion/checkPlugin.js";
+import { loadPlugin } from "../inclusion/loadPlugin.js";
+import { locateAll } from "../inclusion/projectOps.js";
+import { readProject } from "../inclusion/projectManifest.js";
 import { createHost, type Host } from "../dispatch/host.js";
 import { loadExternalPlugins, type ExternalPlugins } from "../external/externalPlugins.js";
 import { externalSourcesOfProject } from "../external/projectSources.js";

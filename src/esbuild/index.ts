@@ -5,9 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Plugin } from "esbuild";
-import { checkEngines } from "../build/checkPlugin.js";
-import { locatePlugin, normalizeSpecifier, type PluginLocation } from "../build/locatePlugin.js";
-import { findProjectRoot, projectPath, readProject } from "../build/projectManifest.js";
+import { checkEngines } from "../inclusion/checkPlugin.js";
+import { locatePlugin, normalizeSpecifier, type PluginLocation } from "../inclusion/locatePlugin.js";
+import { findProjectRoot, projectPath, readProject } from "../inclusion/projectManifest.js";
 
 /** The specifier hosts import to get their plugins. */
 export const virtualPluginsModule = "hookplugins:plugins";

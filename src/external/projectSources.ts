@@ -2,7 +2,7 @@
  * The external plugin sources a host project declares in hookplugins.json (`"external"`), with folders resolved
  * against the project root, so that hosts and the CLI see the same plugins.
  */
-import { readProject, projectPath } from "../build/projectManifest.js";
+import { readProject, projectPath } from "../inclusion/projectManifest.js";
 import type { ExternalSources } from "./discovery.js";
 
 /** The `external` sources of the project at `root` (empty when it declares none). */

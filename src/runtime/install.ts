@@ -8,9 +8,9 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { bundledLibraryPlugin, bundleText, esmRequireBanner } from "../build/bundleText.js";
-import { libraryVersion } from "../build/libraryInfo.js";
-import { readProject, type Project } from "../build/projectManifest.js";
+import { bundledLibraryPlugin, bundleText, esmRequireBanner } from "../inclusion/bundleText.js";
+import { libraryVersion } from "../inclusion/libraryInfo.js";
+import { readProject, type Project } from "../inclusion/projectManifest.js";
 import { hookpluginsEsbuildPlugin } from "../esbuild/index.js";
 import { writeFileAtomic } from "../state/atomicWrite.js";
 import { defaultHandoffDir } from "./handoff.js";

@@ -3,7 +3,7 @@
  * that says how to install it (the packed-tarball test runs the real CLI without esbuild too).
  */
 import { describe, expect, it } from "vitest";
-import { EsbuildMissingError, loadEsbuild, type EsbuildModule } from "../../src/build/loadEsbuild.js";
+import { EsbuildMissingError, loadEsbuild, type EsbuildModule } from "../../src/inclusion/loadEsbuild.js";
 
 /** An importer that fails as Node's import() does when the package is not installed. */
 function missing(): Promise<EsbuildModule> {

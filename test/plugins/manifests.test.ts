@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkPlugin } from "../../src/build/checkPlugin.js";
+import { checkPlugin } from "../../src/inclusion/checkPlugin.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 

@@ -198,7 +198,7 @@ describe("policy configuration", () => {
 });
 
 it("passes the build's plugin checks and registers policy as a ContainerPlugin and a VolumePlugin", async () => {
-  const { checkPlugin } = await import("../../src/build/checkPlugin.js");
+  const { checkPlugin } = await import("../../src/inclusion/checkPlugin.js");
   const repoRoot = new URL("../..", import.meta.url).pathname;
   const checked = await checkPlugin("./hookplugins/policy", repoRoot);
   expect(checked.registered.map((p) => `${p.type} ${p.name} ${p.priority}`)).toEqual(["ContainerPlugin policy -1000", "VolumePlugin policy -1000"]);

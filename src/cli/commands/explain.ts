@@ -1,9 +1,9 @@
 /**
  * `hookplugins explain [hook]`: the effective order at each hook point, with where each plugin came from.
  */
-import { locateAll } from "../../build/projectOps.js";
-import { loadPlugin } from "../../build/loadPlugin.js";
-import { checkAgreement, checkEngines } from "../../build/checkPlugin.js";
+import { locateAll } from "../../inclusion/projectOps.js";
+import { loadPlugin } from "../../inclusion/loadPlugin.js";
+import { checkAgreement, checkEngines } from "../../inclusion/checkPlugin.js";
 import { createHost } from "../../dispatch/host.js";
 import { hookPoints, type HookName } from "../../plugins/hookPoints.js";
 import { defaultRegistry } from "../../registry/defaultRegistry.js";

@@ -5,11 +5,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { bundledLibraryPlugin, bundleText, esmRequireBanner } from "../../build/bundleText.js";
-import { checkAgreement, checkEngines } from "../../build/checkPlugin.js";
-import { loadPlugin } from "../../build/loadPlugin.js";
-import { locatePlugin, normalizeSpecifier, type PluginLocation } from "../../build/locatePlugin.js";
-import { embeddedManifestLine } from "../../build/pluginManifest.js";
+import { bundledLibraryPlugin, bundleText, esmRequireBanner } from "../../inclusion/bundleText.js";
+import { checkAgreement, checkEngines } from "../../inclusion/checkPlugin.js";
+import { loadPlugin } from "../../inclusion/loadPlugin.js";
+import { locatePlugin, normalizeSpecifier, type PluginLocation } from "../../inclusion/locatePlugin.js";
+import { embeddedManifestLine } from "../../inclusion/pluginManifest.js";
 import { discoverPlugins, type FoundPlugin } from "../../external/discovery.js";
 import { loadExternalPlugins, type ExternalPluginInfo, type ExternalPlugins } from "../../external/externalPlugins.js";
 import { externalSourcesOfProject } from "../../external/projectSources.js";

@@ -2,7 +2,7 @@
  * `hookplugins init`: makes the current folder (or -C's) a host project.
  */
 import { relative } from "node:path";
-import { initProject } from "../../build/projectOps.js";
+import { initProject } from "../../inclusion/projectOps.js";
 import type { CommandContext } from "../context.js";
 
 /** The options of `hookplugins init`. */

@@ -2,8 +2,8 @@
  * `hookplugins module`: the build-time plugin list (PouchContainer's `hack/module --add-plugin`).
  */
 import { relative } from "node:path";
-import { addPlugins, cleanPlugins, locateAll, removePlugins, syncGenerated } from "../../build/projectOps.js";
-import { projectPath } from "../../build/projectManifest.js";
+import { addPlugins, cleanPlugins, locateAll, removePlugins, syncGenerated } from "../../inclusion/projectOps.js";
+import { projectPath } from "../../inclusion/projectManifest.js";
 import type { CommandContext } from "../context.js";
 import { table } from "../output.js";
 

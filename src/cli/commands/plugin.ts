@@ -4,12 +4,12 @@
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { checkPlugin } from "../../build/checkPlugin.js";
-import { compiledFileName, compilePlugin } from "../../build/compilePlugin.js";
-import { isPathSpecifier, locatePlugin, normalizeSpecifier, PluginNotFoundError, type PluginLocation } from "../../build/locatePlugin.js";
-import { readEmbeddedManifest } from "../../build/pluginManifest.js";
-import { projectPath } from "../../build/projectManifest.js";
-import { addPlugins, locateAll, removeInstalledCopy, removePlugins } from "../../build/projectOps.js";
+import { checkPlugin } from "../../inclusion/checkPlugin.js";
+import { compiledFileName, compilePlugin } from "../../inclusion/compilePlugin.js";
+import { isPathSpecifier, locatePlugin, normalizeSpecifier, PluginNotFoundError, type PluginLocation } from "../../inclusion/locatePlugin.js";
+import { readEmbeddedManifest } from "../../inclusion/pluginManifest.js";
+import { projectPath } from "../../inclusion/projectManifest.js";
+import { addPlugins, locateAll, removeInstalledCopy, removePlugins } from "../../inclusion/projectOps.js";
 import { hookMethods } from "../../plugins/hookPoints.js";
 import { nearMissOf } from "../../registry/nearMiss.js";
 import type { PluginType } from "../../plugins/interfaces.js";

@@ -7,8 +7,8 @@ import { rm } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { Command } from "commander";
 import { build, type Options } from "tsup";
-import { checkPlugin } from "./checkPlugin.js";
-import { normalizeSpecifier } from "./locatePlugin.js";
+import { checkPlugin } from "../src/inclusion/checkPlugin.js";
+import { normalizeSpecifier } from "../src/inclusion/locatePlugin.js";
 
 /** The build options tsup.config.ts reads besides tsup's own. */
 export interface RepoBuildOptions {

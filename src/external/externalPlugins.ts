@@ -6,6 +6,7 @@ import { EventEmitter } from "node:events";
 import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { setTimeout as sleepFor } from "node:timers/promises";
 import type * as TypedEmitterModule from "typed-emitter";
 import type { DefaultHostTypes, ExternalPluginEvents, HostExternalPlugins, HostTypes, PluginRegistry, PluginSource, PluginType, Unregister } from "hookplugins";
 import { checkCapabilities } from "./capabilities.js";
@@ -103,14 +104,14 @@ interface Loaded {
   unregister: Unregister[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-
 class ExternalPluginSet implements ExternalPlugins<HostTypes> {
   readonly events = new EventEmitter() as unknown as ExternalEventEmitter;
   problems: DiscoveryProblem[] = [];
   failed: ExternalPluginLoadError[] = [];
   readonly #loaded = new Map<string, Loaded>();
   readonly #pending = new Map<string, Promise<Loaded>>();
+  /** Aborted by close(): ends the waits between retries of plugins still being loaded. */
+  readonly #closing = new AbortController();
   #runDir: Promise<string> | undefined;
   #ownsRunDir = false;
   #closed = false;
@@ -145,6 +146,18 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
     };
   }
 
+  /**
+   * Waits `ms` before the next try at loading `name`. The timer keeps the process alive (a caller awaits it: an
+   * unreferenced timer let a process whose only work was this wait end with its load never settled); close() ends it.
+   */
+  async #pause(ms: number, name: string): Promise<void> {
+    try {
+      await sleepFor(ms, undefined, { signal: this.#closing.signal });
+    } catch {
+      throw new Error(`the host closed its external plugins while "${name}" was still being loaded`);
+    }
+  }
+
   list(): ExternalPluginInfo[] {
     return [...this.#loaded.values()].map((l) => this.info(l));
   }
@@ -165,7 +178,7 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
       } catch (error) {
         const retryable = error instanceof V1CallError && error.kind === "connect";
         if (retryable && Date.now() + delay < deadline) {
-          await sleep(delay);
+          await this.#pause(delay, found.name);
           delay *= 2;
           continue;
         }
@@ -275,7 +288,11 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
         if (Date.now() + delay >= deadline) {
           throw new ExternalPluginLoadError(name, describeSources(this.sources), `no plugin of that name was found within ${this.options.retryTotalMs ?? 15_000} ms (looked for ${name}.sock, ${name}/${name}.sock, ${name}.spec, ${name}.json and executables named ${name})`);
         }
-        await sleep(delay);
+        try {
+          await this.#pause(delay, name);
+        } catch (error) {
+          throw new ExternalPluginLoadError(name, describeSources(this.sources), (error as Error).message, error);
+        }
         delay *= 2;
       }
     });
@@ -286,6 +303,7 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     await Promise.allSettled([...this.#pending.values()]);
     const all = [...this.#loaded.values()];
     this.#loaded.clear();

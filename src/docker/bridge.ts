@@ -5,7 +5,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Host } from "hookplugins";
-import { listenV1Plugin, socketAccepts, type V1Handler, type V1PluginServer } from "hookplugins/external";
+import { dockerNameRule, isDockerName, listenV1Plugin, socketAccepts, type V1Handler, type V1PluginServer } from "hookplugins/external";
 import { createAuthzHandlers, type AuthzStats, type OnChange } from "./authz.js";
 import { createVolumeDriverHandlers } from "./volumeDriver.js";
 import { VolumeStore } from "./volumeStore.js";
@@ -54,13 +54,12 @@ export class DockerBridgeError extends Error {
   override name = "DockerBridgeError";
 }
 
-const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** Starts serving `options.host` to Docker Engine; resolves once the socket accepts calls. */
 export async function createDockerBridge(options: DockerBridgeOptions): Promise<DockerBridge> {
   const { host, name } = options;
-  if (typeof name !== "string" || !namePattern.test(name)) {
-    throw new DockerBridgeError(`invalid Docker plugin name ${JSON.stringify(name)}: use letters, digits, "_", "." and "-", starting with a letter or digit`);
+  if (!isDockerName(name)) {
+    throw new DockerBridgeError(`invalid Docker plugin name ${JSON.stringify(name)}: use ${dockerNameRule}`);
   }
   if (!options.authz && !options.volumeDriver) {
     throw new DockerBridgeError("the bridge serves nothing: enable the authorization plugin (authz) and/or the volume driver (volumeDriver)");

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { isDockerName } from "hookplugins/external";
 import { writeFileAtomic } from "../state/atomicWrite.js";
 import { SerialQueue } from "./serialQueue.js";
 
@@ -46,11 +47,10 @@ interface StateFile {
 /** The file, under the root, that lists the volumes (volume names cannot start with a dot, so it cannot clash). */
 export const volumeStateFileName = ".hookplugins-volumes.json";
 const trashPrefix = ".trash-";
-const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** Throws a VolumeStoreError unless `name` is a valid volume name (Docker's rule, which also keeps it one path segment). */
 export function checkVolumeName(name: unknown): asserts name is string {
-  if (typeof name !== "string" || !namePattern.test(name) || name.length > 255) {
+  if (!isDockerName(name) || name.length > 255) {
     throw new VolumeStoreError(
       `invalid volume name ${JSON.stringify(name)}: use 1 to 255 characters from [a-zA-Z0-9_.-], starting with a letter or digit`,
     );

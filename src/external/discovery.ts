@@ -7,6 +7,7 @@ import { constants } from "node:fs";
 import { access, readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import type { PluginSource } from "hookplugins";
+import { isDockerName } from "./dockerName.js";
 import { parsePluginAddress, type PluginAddress, type PluginTlsOptions } from "./v1Client.js";
 
 /** Where a host looks for external plugins. */
@@ -37,6 +38,8 @@ export interface DiscoveryProblem {
   readonly path: string;
   /** What is wrong. */
   readonly problem: string;
+  /** The plugin it would be: its name, and the kind of source it is in. */
+  readonly plugin: { readonly name: string; readonly source: PluginSource };
 }
 
 /** What a scan found. */
@@ -46,9 +49,6 @@ export interface Discovery {
   /** Files that looked like plugins but are not usable. */
   readonly problems: readonly DiscoveryProblem[];
 }
-
-/** A valid plugin name: letters, digits, ".", "_", "-", not starting with a dot. */
-export const pluginNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 async function entries(dir: string): Promise<string[]> {
   try {
@@ -128,7 +128,8 @@ export async function discoverPlugins(sources: ExternalSources): Promise<Discove
   const names = new Set<string>();
   const add = (found: FoundPlugin): void => {
     if (names.has(found.name)) {
-      problems.push({ path: found.source.location, problem: `plugin "${found.name}" was already found earlier (${plugins.find((p) => p.name === found.name)!.source.location}); this one is ignored` });
+      const first = plugins.find((p) => p.name === found.name)!.source.location;
+      problems.push({ path: found.source.location, problem: `plugin "${found.name}" was already found earlier (${first}); this one is ignored`, plugin: { name: found.name, source: found.source } });
       return;
     }
     names.add(found.name);
@@ -139,9 +140,9 @@ export async function discoverPlugins(sources: ExternalSources): Promise<Discove
       const path = join(dir, entry);
       if (entry.endsWith(".sock")) {
         const name = entry.slice(0, -".sock".length);
-        if (!pluginNamePattern.test(name)) continue;
+        if (!isDockerName(name)) continue;
         if (await isSocket(path)) add({ name, source: { kind: "socket", location: path }, address: { kind: "unix", socketPath: path } });
-      } else if (pluginNamePattern.test(entry) && (await isSocket(join(path, `${entry}.sock`)))) {
+      } else if (isDockerName(entry) && (await isSocket(join(path, `${entry}.sock`)))) {
         const socketPath = join(path, `${entry}.sock`);
         add({ name: entry, source: { kind: "socket", location: socketPath }, address: { kind: "unix", socketPath } });
       }
@@ -150,12 +151,12 @@ export async function discoverPlugins(sources: ExternalSources): Promise<Discove
   for (const dir of (sources.specDirs ?? []).map((d) => resolve(d))) {
     for (const entry of await entries(dir)) {
       const match = /^(.*)\.(spec|json)$/.exec(entry);
-      if (!match || !pluginNamePattern.test(match[1]!)) continue;
+      if (!match || !isDockerName(match[1])) continue;
       const path = join(dir, entry);
       try {
         add({ name: match[1]!, source: { kind: "spec", location: path }, address: await readSpecFile(path, sources.allowTcp === true) });
       } catch (error) {
-        problems.push({ path, problem: (error as Error).message });
+        problems.push({ path, problem: (error as Error).message, plugin: { name: match[1]!, source: { kind: "spec", location: path } } });
       }
     }
   }
@@ -163,7 +164,7 @@ export async function discoverPlugins(sources: ExternalSources): Promise<Discove
     for (const entry of await entries(dir)) {
       const path = join(dir, entry);
       const name = pluginNameOfFile(entry);
-      if (entry.startsWith(".") || !pluginNamePattern.test(name)) continue;
+      if (entry.startsWith(".") || !isDockerName(name)) continue;
       if (await isExecutable(path)) add({ name, source: { kind: "executable", location: path }, address: undefined });
     }
   }

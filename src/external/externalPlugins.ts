@@ -62,11 +62,17 @@ export class ExternalPluginLoadError extends Error {
   override name = "ExternalPluginLoadError";
   /** The plugin's name. */
   readonly plugin: string;
+  /** Why it could not be loaded (the message without the plugin and where it was found). */
+  readonly reason: string;
+  /** The socket, spec file or executable it was found at (undefined when it was not found). */
+  readonly source: PluginSource | undefined;
 
-  /** Creates the error; `where` says where the plugin was looked for or found. */
-  constructor(plugin: string, where: string, why: string, cause?: unknown) {
+  /** Creates the error; `where` says where the plugin was looked for or found, `source` where it was found. */
+  constructor(plugin: string, where: string, why: string, cause?: unknown, source?: PluginSource) {
     super(`cannot load external plugin "${plugin}" from ${where}: ${why}`, cause === undefined ? undefined : { cause });
     this.plugin = plugin;
+    this.reason = why;
+    this.source = source;
   }
 }
 
@@ -82,7 +88,7 @@ export interface ExternalPlugins<T extends HostTypes = DefaultHostTypes> extends
   readonly events: ExternalEventEmitter;
   /** Files in the sources that are not usable plugins. */
   readonly problems: readonly DiscoveryProblem[];
-  /** Plugins left out because they failed to load (with onLoadError "skip"). */
+  /** Plugins left out because they failed to load (with onLoadError "skip"); each error has its `source`. */
   readonly failed: readonly ExternalPluginLoadError[];
   /** Every loaded plugin, in registration order. */
   list(): ExternalPluginInfo[];
@@ -182,7 +188,7 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
           delay *= 2;
           continue;
         }
-        if ((error as Error).name === "TimeoutError") throw new Error(`it did not answer activation within ${limit} ms`);
+        if ((error as Error).name === "TimeoutError") throw new Error(`it did not answer activation within ${limit} ms`, { cause: error });
         if (error instanceof V1CallError && error.kind === "status" && error.status === 404 && error.call === "Plugin.Capabilities") {
           throw new Error(`it does not answer Plugin.Capabilities (404), so it is a Docker plugin but not a hook plugin: ${error.message}`);
         }
@@ -216,7 +222,7 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
         transport = client;
       }
     } catch (error) {
-      throw new ExternalPluginLoadError(found.name, where, (error as Error).message, error);
+      throw new ExternalPluginLoadError(found.name, where, (error as Error).message, error, found.source);
     }
     const health = new PluginHealth(found.name, this.options.health ?? {}, (change) => this.events.emit("pluginHealth", { plugin: found.name, ...change }));
     return { found, capabilities, transport, executable, health, unregister: [] };
@@ -230,7 +236,7 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
     } catch (error) {
       for (const undo of loaded.unregister) undo();
       loaded.unregister = [];
-      throw new ExternalPluginLoadError(loaded.found.name, loaded.found.source.location, (error as Error).message, error);
+      throw new ExternalPluginLoadError(loaded.found.name, loaded.found.source.location, (error as Error).message, error, loaded.found.source);
     }
     this.#loaded.set(loaded.found.name, loaded);
   }
@@ -274,7 +280,7 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
     if (this.#closed) throw new Error(`external plugins are closed; cannot get "${name}"`);
     const check = (loaded: Loaded): ExternalPluginInfo => {
       const info = this.info(loaded);
-      if (type && !info.types.includes(type)) throw new ExternalPluginLoadError(name, loaded.found.source.location, `it does not implement ${type} (it implements ${info.types.join(", ")})`);
+      if (type && !info.types.includes(type)) throw new ExternalPluginLoadError(name, loaded.found.source.location, `it does not implement ${type} (it implements ${info.types.join(", ")})`, undefined, loaded.found.source);
       return info;
     };
     const ready = this.#loaded.get(name);

@@ -38,6 +38,7 @@ export { createV1RequestListener, listenV1Plugin, V1PluginError } from "./v1Serv
 export type { V1Handler, V1ListenOptions, V1PluginServer, V1Request, V1ServerOptions, V1StreamHandler } from "./v1Server.js";
 export { formatPluginAddress, parsePluginAddress, V1CallError, V1Client } from "./v1Client.js";
 export { socketAccepts } from "./socketAccepts.js";
+export { dockerNamePattern, dockerNameRule, isDockerName } from "./dockerName.js";
 export { listenOnSocket, removeStaleSocket, SocketFileError } from "./unixSocket.js";
 export type { SocketFileOptions } from "./unixSocket.js";
 export type { PluginAddress, PluginTlsOptions, V1CallErrorKind, V1ClientOptions } from "./v1Client.js";

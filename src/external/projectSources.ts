@@ -19,6 +19,11 @@ export async function externalSourcesOfProject(root: string): Promise<ExternalSo
   };
 }
 
+/** Whether `sources` name at least one folder to look in. */
+export function hasExternalSources(sources: ExternalSources): boolean {
+  return Boolean(sources.socketDirs?.length || sources.specDirs?.length || sources.executableDirs?.length);
+}
+
 /** Joins several source declarations into one (folders in order: the first source's folders are looked in first). */
 export function mergeExternalSources(...sources: readonly ExternalSources[]): ExternalSources {
   const join = (key: "socketDirs" | "specDirs" | "executableDirs"): string[] => sources.flatMap((s) => s[key] ?? []);

@@ -280,7 +280,8 @@ export class V1Client {
       else reject(error);
     };
     const onAbort = (reason: unknown): void => {
-      finish(reason);
+      // an AbortSignal's listener is given the abort Event; the call rejects with the signal's reason
+      finish(cancel !== undefined && isSignal(cancel) ? cancel.reason : reason);
       req?.destroy();
     };
     if (cancel !== undefined && listen(cancel, onAbort)) {

@@ -12,6 +12,7 @@ import { bundledLibraryPlugin, bundleText, esmRequireBanner } from "../inclusion
 import { libraryVersion } from "../inclusion/libraryInfo.js";
 import { readProject, type Project } from "../inclusion/projectManifest.js";
 import { hookpluginsEsbuildPlugin } from "../esbuild/index.js";
+import { hasExternalSources } from "../external/projectSources.js";
 import { writeFileAtomic } from "../state/atomicWrite.js";
 import { defaultHandoffDir } from "./handoff.js";
 import { checkTrustedPlace } from "./trustedPaths.js";
@@ -163,7 +164,7 @@ export async function installRuntimeWrapper(options: InstallRuntimeWrapperOption
   await checkTrustedPlace("the wrapper script", config.wrapper);
   const warnings: string[] = [];
   const external = project.manifest.external;
-  if (external && (external.socketDirs?.length || external.specDirs?.length || external.executableDirs?.length)) {
+  if (external && hasExternalSources(external)) {
     warnings.push(`${project.manifestPath} lists external plugin sources: the wrapper runs only the plugins compiled in ("plugins"), not external ones`);
   }
   if (config.timeoutBin === undefined) warnings.push("coreutils' timeout is not in /usr/bin or /bin: a plugin that blocks node cannot be stopped at the time limit");

@@ -10,16 +10,13 @@ import { checkAgreement, checkEngines } from "../../inclusion/checkPlugin.js";
 import { loadPlugin } from "../../inclusion/loadPlugin.js";
 import { locatePlugin, normalizeSpecifier, type PluginLocation } from "../../inclusion/locatePlugin.js";
 import { embeddedManifestLine } from "../../inclusion/pluginManifest.js";
-import { discoverPlugins, type FoundPlugin } from "../../external/discovery.js";
-import { loadExternalPlugins, type ExternalPluginInfo, type ExternalPlugins } from "../../external/externalPlugins.js";
-import { externalSourcesOfProject } from "../../external/projectSources.js";
+import type { ExternalPluginInfo } from "../../external/externalPlugins.js";
+import type { PluginLoadFailure, ProjectPlugins } from "../../inclusion/projectPlugins.js";
 import { serve } from "../../external/serve.js";
 import { hookMethods } from "../../plugins/hookPoints.js";
 import type { PluginType } from "../../plugins/interfaces.js";
 import type { PluginSource } from "../../plugins/source.js";
 import { defaultRegistry } from "../../registry/defaultRegistry.js";
-import { createRegistry, type PluginRegistry } from "../../registry/registry.js";
-import { readPluginState } from "../../state/pluginState.js";
 import type { CommandContext } from "../context.js";
 import { table, UsageError } from "../output.js";
 
@@ -57,43 +54,16 @@ function servingPids(executable: string): number[] {
   return pids;
 }
 
-/** Loads the project's external plugins into `registry` (a short retry: the CLI does not wait for absent plugins). */
-export async function loadProjectExternal(ctx: CommandContext, registry: PluginRegistry): Promise<{ set: ExternalPlugins; found: readonly FoundPlugin[] } | undefined> {
-  const sources = await externalSourcesOfProject(ctx.root);
-  if (!sources.socketDirs?.length && !sources.specDirs?.length && !sources.executableDirs?.length) return undefined;
-  const [found, set] = await Promise.all([
-    discoverPlugins(sources),
-    loadExternalPlugins(registry, sources, { retryTotalMs: 1000, retryInitialDelayMs: 100, activationTimeoutMs: 3000, onLoadError: "skip" }),
-  ]);
-  return { set, found: found.plugins };
-}
-
-/** The project's external plugins with their state, sorted by name. */
-export async function externalRows(ctx: CommandContext): Promise<ExternalRow[]> {
-  const loaded = await loadProjectExternal(ctx, createRegistry());
-  if (!loaded) return [];
-  const { disabled } = await readPluginState(await ctx.stateFile());
-  try {
-    const infos = new Map(loaded.set.list().map((i) => [i.name, i]));
-    const errors = new Map(loaded.set.failed.map((e) => [e.plugin, e.message]));
-    return loaded.found
-      .map((found): ExternalRow => {
-        const info = infos.get(found.name);
-        const pids = found.source.kind === "executable" ? servingPids(found.source.location) : [];
-        return {
-          name: found.name,
-          source: found.source,
-          enabled: !disabled.includes(found.name),
-          running: found.source.kind === "executable" ? pids.length > 0 : info !== undefined,
-          pid: pids[0],
-          info,
-          error: errors.get(found.name),
-        };
-      })
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  } finally {
-    await loaded.set.close();
-  }
+/** The external plugins of `loaded` (those that failed to load too) with their state, sorted by name. */
+export function externalRows(loaded: ProjectPlugins, disabled: readonly string[]): ExternalRow[] {
+  const row = (name: string, source: PluginSource, info: ExternalPluginInfo | undefined, error: string | undefined): ExternalRow => {
+    const pids = source.kind === "executable" ? servingPids(source.location) : [];
+    return { name, source, enabled: !disabled.includes(name), running: source.kind === "executable" ? pids.length > 0 : info !== undefined, pid: pids[0], info, error };
+  };
+  return [
+    ...(loaded.external?.list() ?? []).map((info) => row(info.name, info.source, info, undefined)),
+    ...loaded.failed.filter((f) => f.source.kind !== "module").map((f) => row(f.name, f.source, undefined, f.reason)),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function processText(row: ExternalRow): string {
@@ -110,10 +80,8 @@ export function printExternalList(ctx: CommandContext, rows: readonly ExternalRo
   for (const line of table(["ENABLED", "NAME", "SOURCE", "PROCESS", "LOCATION"], cells)) ctx.out.line(line);
 }
 
-/** `plugin inspect <name>` for an external plugin; false when `name` is not one. */
-export async function inspectExternal(ctx: CommandContext, name: string): Promise<boolean> {
-  const row = (await externalRows(ctx)).find((r) => r.name === name);
-  if (!row) return false;
+/** `plugin inspect <name>` for the external plugin `row`; throws its load error (after printing what is known) when it failed. */
+export function inspectExternal(ctx: CommandContext, row: ExternalRow, failure: PluginLoadFailure | undefined): void {
   const caps = row.info?.capabilities;
   const interfaces = (caps?.Plugins ?? []).map((p) => ({
     type: p.Type,
@@ -133,21 +101,21 @@ export async function inspectExternal(ctx: CommandContext, name: string): Promis
     ...(row.error !== undefined && { error: row.error }),
     interfaces,
   };
-  if (ctx.out.json) {
-    ctx.out.data(info);
-    return true;
+  if (ctx.out.json) ctx.out.data(info);
+  else {
+    ctx.out.line(`Name: ${info.name}`);
+    ctx.out.line(`Description: ${info.description}`);
+    ctx.out.line(`Author: ${info.author}`);
+    ctx.out.line(`Version: ${info.version}`);
+    ctx.out.line(`Enabled: ${info.enabled ? "yes" : "no"}`);
+    ctx.out.line(`Source: ${row.source.kind} ${row.source.location}`);
+    ctx.out.line(`Process: ${info.process}`);
+    if (row.error) ctx.out.line(`Error: ${row.error}`);
+    ctx.out.line("Interfaces:");
+    for (const i of interfaces) ctx.out.line(`  ${i.type} (priority ${i.priority}): ${i.hooks.join(", ")}`);
   }
-  ctx.out.line(`Name: ${info.name}`);
-  ctx.out.line(`Description: ${info.description}`);
-  ctx.out.line(`Author: ${info.author}`);
-  ctx.out.line(`Version: ${info.version}`);
-  ctx.out.line(`Enabled: ${info.enabled ? "yes" : "no"}`);
-  ctx.out.line(`Source: ${row.source.kind} ${row.source.location}`);
-  ctx.out.line(`Process: ${info.process}`);
-  if (row.error) ctx.out.line(`Error: ${row.error}`);
-  ctx.out.line("Interfaces:");
-  for (const i of interfaces) ctx.out.line(`  ${i.type} (priority ${i.priority}): ${i.hooks.join(", ")}`);
-  return true;
+  // it could not be loaded: what is known is printed above, and the command fails with the reason
+  if (failure) throw failure.error;
 }
 
 /** Locates, checks and loads a plugin folder, package or compiled file into the (emptied) default registry. */

@@ -10,12 +10,14 @@ import { isPathSpecifier, locatePlugin, normalizeSpecifier, PluginNotFoundError,
 import { readEmbeddedManifest } from "../../inclusion/pluginManifest.js";
 import { projectPath } from "../../inclusion/projectManifest.js";
 import { addPlugins, locateAll, removeInstalledCopy, removePlugins } from "../../inclusion/projectOps.js";
+import { locateProjectPlugins, moduleSource, type PluginLoadFailure } from "../../inclusion/projectPlugins.js";
 import { hookMethods } from "../../plugins/hookPoints.js";
 import { nearMissOf } from "../../registry/nearMiss.js";
 import type { PluginType } from "../../plugins/interfaces.js";
 import { readPluginState, setPluginsEnabled } from "../../state/pluginState.js";
 import type { CommandContext } from "../context.js";
 import { externalRows, inspectExternal, printExternalList } from "./external.js";
+import { loadProjectView, printFailures } from "../projectView.js";
 
 /** A project plugin's name is unknown. */
 export class UnknownPluginError extends Error {
@@ -36,29 +38,48 @@ function unknown(name: string, known: readonly PluginLocation[]): UnknownPluginE
   );
 }
 
-/** `plugin list`: ENABLED and NAME of every installed plugin, sorted by name. */
+/** `plugin list`: ENABLED and NAME of every installed plugin, sorted by name; then external plugins and those that failed to load. */
 export async function listCommand(ctx: CommandContext): Promise<void> {
-  const locations = (await installed(ctx)).sort((a, b) => (a.manifest.name < b.manifest.name ? -1 : a.manifest.name > b.manifest.name ? 1 : 0));
   const { disabled } = await readPluginState(await ctx.stateFile());
+  const loaded = await loadProjectView(ctx, "locate");
+  await loaded.close();
+  const locations = [...loaded.located].sort((a, b) => (a.manifest.name < b.manifest.name ? -1 : a.manifest.name > b.manifest.name ? 1 : 0));
   const rows = locations.map((l) => ({ name: l.manifest.name, enabled: !disabled.includes(l.manifest.name), version: l.manifest.version, specifier: l.specifier }));
-  const external = await externalRows(ctx);
-  if (ctx.out.json) return ctx.out.data([...rows, ...external.map((r) => ({ name: r.name, enabled: r.enabled, version: r.info?.capabilities.Version, source: r.source, running: r.running }))]);
-  if (rows.length === 0 && external.length === 0) return ctx.out.line("There are no plugins installed.");
-  ctx.out.line("ENABLED  NAME");
-  for (const row of rows) ctx.out.line(`${(row.enabled ? "yes" : "no").padStart(7)}  ${row.name}`);
+  const broken = loaded.failed.filter((f) => f.source.kind === "module");
+  const external = externalRows(loaded, disabled);
+  if (ctx.out.json) {
+    return ctx.out.data([
+      ...rows,
+      ...broken.map((f) => ({ name: f.name, enabled: !disabled.includes(f.name), specifier: f.source.location, error: f.reason })),
+      ...external.map((r) => ({ name: r.name, enabled: r.enabled, version: r.info?.capabilities.Version, source: r.source, running: r.running, ...(r.error !== undefined && { error: r.error }) })),
+    ]);
+  }
+  if (rows.length === 0 && external.length === 0 && broken.length === 0) return ctx.out.line("There are no plugins installed.");
+  if (rows.length) {
+    ctx.out.line("ENABLED  NAME");
+    for (const row of rows) ctx.out.line(`${(row.enabled ? "yes" : "no").padStart(7)}  ${row.name}`);
+  }
   printExternalList(ctx, external);
+  printFailures(ctx, loaded.failed);
 }
 
 /** `plugin enable|disable <name...>`: records the switch in the state file. */
 export async function setEnabledCommand(ctx: CommandContext, names: readonly string[], enabled: boolean): Promise<void> {
   const known = await installed(ctx);
   const missing = names.filter((name) => !known.some((l) => l.manifest.name === name));
-  const external = missing.length ? (await externalRows(ctx)).map((r) => r.name) : [];
+  const external = missing.length ? await externalNames(ctx) : [];
   for (const name of missing) if (!external.includes(name)) throw unknown(name, known);
   const stateFile = await ctx.stateFile();
   const state = await setPluginsEnabled(stateFile, names, enabled);
   if (ctx.out.json) return ctx.out.data({ [enabled ? "enabled" : "disabled"]: names, stateFile, disabledNow: state.disabled });
   for (const name of names) ctx.out.line(`${enabled ? "Enabled" : "Disabled"} plugin "${name}".`);
+}
+
+/** The names of the project's external plugins, those that failed to load included. */
+async function externalNames(ctx: CommandContext): Promise<string[]> {
+  const loaded = await loadProjectView(ctx, "locate");
+  await loaded.close();
+  return externalRows(loaded, []).map((r) => r.name);
 }
 
 /** The specifier `inspect` and `uninstall` mean by `nameOrPath`: an installed plugin's name, else a path or package. */
@@ -69,8 +90,16 @@ function specifierFor(ctx: CommandContext, known: readonly PluginLocation[], nam
 
 /** `plugin inspect <name|path>`: manifest, interfaces, hook methods and priorities. */
 export async function inspectCommand(ctx: CommandContext, nameOrPath: string): Promise<void> {
-  const known = await installed(ctx);
-  if (!known.some((l) => l.manifest.name === nameOrPath) && (await inspectExternal(ctx, nameOrPath))) return;
+  const { located: known } = locateProjectPlugins(await ctx.project());
+  const { disabled } = await readPluginState(await ctx.stateFile());
+  if (!known.some((l) => l.manifest.name === nameOrPath)) {
+    const loaded = await loadProjectView(ctx, "locate");
+    await loaded.close();
+    const row = externalRows(loaded, disabled).find((r) => r.name === nameOrPath);
+    if (row) return inspectExternal(ctx, row, loaded.failed.find((f) => f.name === nameOrPath && f.source.kind !== "module"));
+    const failure = loaded.failed.find((f) => f.source.kind === "module" && (f.name === nameOrPath || f.source.location === nameOrPath));
+    if (failure) return inspectFailure(ctx, failure, disabled);
+  }
   const specifier = specifierFor(ctx, known, nameOrPath);
   if (!isPathSpecifier(specifier)) {
     try {
@@ -80,8 +109,15 @@ export async function inspectCommand(ctx: CommandContext, nameOrPath: string): P
       throw error;
     }
   }
-  const { location, registered } = await checkPlugin(specifier, ctx.root);
-  const { disabled } = await readPluginState(await ctx.stateFile());
+  const installedOne = known.find((l) => l.specifier === specifier);
+  let checked;
+  try {
+    checked = await checkPlugin(specifier, ctx.root);
+  } catch (error) {
+    if (!installedOne) throw error;
+    return inspectFailure(ctx, { name: installedOne.manifest.name, source: moduleSource(specifier), reason: (error as Error).message, error: error as Error }, disabled);
+  }
+  const { location, registered } = checked;
   const m = location.manifest;
   const isInstalled = known.some((l) => l.specifier === location.specifier);
   const project = await ctx.project();
@@ -119,6 +155,20 @@ export async function inspectCommand(ctx: CommandContext, nameOrPath: string): P
   ctx.out.line(`Source: ${info.source}`);
   ctx.out.line("Interfaces:");
   for (const i of interfaces) ctx.out.line(`  ${i.type} (priority ${i.priority}): ${i.hooks.join(", ")}`);
+}
+
+/** `plugin inspect` of an installed plugin that cannot be loaded: what is known, then the command fails with the reason. */
+function inspectFailure(ctx: CommandContext, failure: PluginLoadFailure, disabled: readonly string[]): never {
+  const enabled = !disabled.includes(failure.name);
+  if (ctx.out.json) ctx.out.data({ name: failure.name, installed: true, enabled, source: failure.source.location, error: failure.reason });
+  else {
+    ctx.out.line(`Name: ${failure.name}`);
+    ctx.out.line("Installed: yes");
+    ctx.out.line(`Enabled: ${enabled ? "yes" : "no"}`);
+    ctx.out.line(`Source: ${failure.source.location}`);
+    ctx.out.line(`Error: ${failure.reason}`);
+  }
+  throw failure.error;
 }
 
 function isCompiledFile(path: string): boolean {

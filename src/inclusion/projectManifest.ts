@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { nearMissOf } from "../registry/nearMiss.js";
+import { didYouMean } from "../registry/nearMiss.js";
 import { writeFileAtomic } from "../state/atomicWrite.js";
 
 /** The manifest's file name, at the host project's root. */
@@ -37,6 +37,9 @@ export interface ExternalSourcesManifest {
   readonly allowTcp?: boolean;
 }
 
+/** Every key the "external" object of hookplugins.json may hold. */
+const externalKeys: readonly string[] = ["socketDirs", "specDirs", "executableDirs", "allowTcp"] satisfies readonly (keyof ExternalSourcesManifest)[];
+
 function parseExternal(path: string, value: unknown): ExternalSourcesManifest | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -44,8 +47,8 @@ function parseExternal(path: string, value: unknown): ExternalSourcesManifest | 
   }
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!["socketDirs", "specDirs", "executableDirs", "allowTcp"].includes(key)) {
-      throw new ProjectManifestError(`${path}: "external.${key}" is not a known key (socketDirs, specDirs, executableDirs, allowTcp)`);
+    if (!externalKeys.includes(key)) {
+      throw new ProjectManifestError(`${path}: "external.${key}" is not a known key${didYouMean(key, externalKeys)}; rename or remove it (known keys: ${externalKeys.join(", ")})`);
     }
   }
   for (const key of ["socketDirs", "specDirs", "executableDirs"]) {
@@ -123,10 +126,7 @@ function parseManifest(path: string, text: string): ProjectManifest {
   const known: readonly string[] = projectManifestKeys;
   for (const key of Object.keys(record)) {
     if (known.includes(key)) continue;
-    const guess = nearMissOf(key, known);
-    throw new ProjectManifestError(
-      `${path}: unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}; rename or remove it (known keys: ${known.join(", ")})`,
-    );
+    throw new ProjectManifestError(`${path}: unknown key "${key}"${didYouMean(key, known)}; rename or remove it (known keys: ${known.join(", ")})`);
   }
   const plugins = record["plugins"] ?? [];
   if (!Array.isArray(plugins) || !plugins.every((p): p is string => typeof p === "string" && p !== "")) {

@@ -32,3 +32,9 @@ export function nearMissOf(key: string, candidates: readonly string[]): string |
   }
   return best;
 }
+
+/** ` (did you mean "<candidate>"?)` when `key` is a near miss of one of `candidates`, else "". */
+export function didYouMean(key: string, candidates: readonly string[]): string {
+  const guess = nearMissOf(key, candidates);
+  return guess === undefined ? "" : ` (did you mean "${guess}"?)`;
+}

@@ -5,7 +5,7 @@ import { describePluginSource } from "../../inclusion/projectPlugins.js";
 import { createHost } from "../../dispatch/host.js";
 import { hookPoints, type HookName } from "../../plugins/hookPoints.js";
 import { defaultRegistry } from "../../registry/defaultRegistry.js";
-import { nearMissOf } from "../../registry/nearMiss.js";
+import { didYouMean } from "../../registry/nearMiss.js";
 import { readPluginState } from "../../state/pluginState.js";
 import type { CommandContext } from "../context.js";
 import { UsageError, table } from "../output.js";
@@ -17,8 +17,7 @@ export function hookNamed(name: string): HookName {
   if (exact) return exact.name;
   const byMethod = hookPoints.filter((p) => p.method === name);
   if (byMethod.length === 1) return byMethod[0]!.name;
-  const guess = nearMissOf(name, hookPoints.map((p) => p.name)) ?? nearMissOf(name, hookPoints.map((p) => p.method));
-  const suggestion = guess === undefined ? "" : ` (did you mean "${guess}"?)`;
+  const suggestion = didYouMean(name, hookPoints.map((p) => p.name)) || didYouMean(name, hookPoints.map((p) => p.method));
   throw new UsageError(`unknown hook point "${name}"${suggestion}; hook points: ${hookPoints.map((p) => p.name).join(", ")}`);
 }
 

@@ -12,7 +12,7 @@ import { projectPath } from "../../inclusion/projectManifest.js";
 import { addPlugins, locateAll, removeInstalledCopy, removePlugins } from "../../inclusion/projectOps.js";
 import { locateProjectPlugins, moduleSource, type PluginLoadFailure } from "../../inclusion/projectPlugins.js";
 import { hookMethods } from "../../plugins/hookPoints.js";
-import { nearMissOf } from "../../registry/nearMiss.js";
+import { didYouMean } from "../../registry/nearMiss.js";
 import type { PluginType } from "../../plugins/interfaces.js";
 import { readPluginState, setPluginsEnabled } from "../../state/pluginState.js";
 import type { CommandContext } from "../context.js";
@@ -30,10 +30,9 @@ async function installed(ctx: CommandContext): Promise<PluginLocation[]> {
 
 function unknown(name: string, known: readonly PluginLocation[]): UnknownPluginError {
   const names = known.map((l) => l.manifest.name).sort();
-  const guess = nearMissOf(name, names);
   return new UnknownPluginError(
     names.length
-      ? `unknown plugin "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; known plugins: ${names.join(", ")}`
+      ? `unknown plugin "${name}"${didYouMean(name, names)}; known plugins: ${names.join(", ")}`
       : `unknown plugin "${name}"; there are no plugins installed (add one with \`hookplugins plugin install <folder|package|file>\`)`,
   );
 }

@@ -125,6 +125,14 @@ function buildProgram(run: Runner): Command {
   return program;
 }
 
+/** The name of every command that runs something, without "hookplugins" ("init", "plugin list", ...), in help order. */
+export function commandNames(): string[] {
+  const program = buildProgram(async () => undefined);
+  return allCommands(program)
+    .filter((command) => command.commands.length === 0)
+    .map((command) => fullName(command).replace(/^hookplugins /, ""));
+}
+
 /** Runs the CLI on `argv` (as process.argv); resolves with the exit status. */
 export async function runCli(argv: readonly string[]): Promise<number> {
   let json = argv.includes("--json");

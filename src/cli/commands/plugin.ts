@@ -41,11 +41,11 @@ function unknown(name: string, known: readonly PluginLocation[]): UnknownPluginE
 export async function listCommand(ctx: CommandContext): Promise<void> {
   const { disabled } = await readPluginState(await ctx.stateFile());
   const loaded = await loadProjectView(ctx, "locate");
+  const external = externalRows(loaded, disabled);
   await loaded.close();
   const locations = [...loaded.located].sort((a, b) => (a.manifest.name < b.manifest.name ? -1 : a.manifest.name > b.manifest.name ? 1 : 0));
   const rows = locations.map((l) => ({ name: l.manifest.name, enabled: !disabled.includes(l.manifest.name), version: l.manifest.version, specifier: l.specifier }));
   const broken = loaded.failed.filter((f) => f.source.kind === "module");
-  const external = externalRows(loaded, disabled);
   if (ctx.out.json) {
     return ctx.out.data([
       ...rows,
@@ -77,8 +77,9 @@ export async function setEnabledCommand(ctx: CommandContext, names: readonly str
 /** The names of the project's external plugins, those that failed to load included. */
 async function externalNames(ctx: CommandContext): Promise<string[]> {
   const loaded = await loadProjectView(ctx, "locate");
+  const names = externalRows(loaded, []).map((r) => r.name);
   await loaded.close();
-  return externalRows(loaded, []).map((r) => r.name);
+  return names;
 }
 
 /** The specifier `inspect` and `uninstall` mean by `nameOrPath`: an installed plugin's name, else a path or package. */
@@ -93,8 +94,8 @@ export async function inspectCommand(ctx: CommandContext, nameOrPath: string): P
   const { disabled } = await readPluginState(await ctx.stateFile());
   if (!known.some((l) => l.manifest.name === nameOrPath)) {
     const loaded = await loadProjectView(ctx, "locate");
-    await loaded.close();
     const row = externalRows(loaded, disabled).find((r) => r.name === nameOrPath);
+    await loaded.close();
     if (row) return inspectExternal(ctx, row, loaded.failed.find((f) => f.name === nameOrPath && f.source.kind !== "module"));
     const failure = loaded.failed.find((f) => f.source.kind === "module" && (f.name === nameOrPath || f.source.location === nameOrPath));
     if (failure) return inspectFailure(ctx, failure, disabled);

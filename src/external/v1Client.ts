@@ -5,7 +5,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ClientRequest, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { PassThrough, type Readable } from "node:stream";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 import { abortListenerKey, type AbortListenable } from "../plugins/registeredSymbols.js";
 import { defaultMaxMessageBytes, pluginMediaType } from "./protocol.js";
 
@@ -274,7 +274,19 @@ export class V1Client {
     if (address.kind === "tcp" && address.tls) {
       const tls = address.tls;
       const ca = tls.ca === undefined || tls.insecureSkipVerify === true ? undefined : [...rootCertificates, tls.ca.toString()];
-      this.#agent = new HttpsAgent({ ...agentOptions, ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.insecureSkipVerify !== true });
+      // one context made here: certificates given as options would be parsed again on every connection, and
+      // https.Agent joins `ca` into its pool key on every request
+      let secureContext: SecureContext;
+      try {
+        secureContext = createSecureContext({ ca, cert: tls.cert, key: tls.key });
+      } catch (error) {
+        const why = (error as { reason?: string }).reason ?? (error as Error).message;
+        throw new Error(
+          `the TLS settings for the plugin at ${formatPluginAddress(address)} are unusable (${why}): "CertFile" and "KeyFile" (PluginTlsOptions.cert and key) must be a PEM certificate and its unencrypted key, "CAFile" (ca) PEM certificates`,
+          { cause: error },
+        );
+      }
+      this.#agent = new HttpsAgent({ ...agentOptions, secureContext, rejectUnauthorized: tls.insecureSkipVerify !== true });
       this.#request = httpsRequest as unknown as typeof httpRequest;
     } else {
       this.#agent = new HttpAgent(agentOptions);

@@ -226,6 +226,13 @@ describeWithTools(["openssl"], "spec files' TLSConfig, as Docker's client reads 
     expect(await problemOf({ Addr: "https://127.0.0.1:9000", TLSConfig: { CAFile: join(tmp.dir, "nope.pem") } })).toMatch(/cannot read TLSConfig "CAFile" .*nope\.pem \(ENOENT\)/);
   });
 
+  it("names the spec's TLSConfig files when the host's certificate and key do not match", async () => {
+    const path = join(tmp.dir, "mismatched.json");
+    await writeFile(path, JSON.stringify({ Addr: "https://127.0.0.1:9000", TLSConfig: { CAFile: pki.ca.certFile, CertFile: pki.client.certFile, KeyFile: pki.server.keyFile } }));
+    const address = await readSpecFile(path, true);
+    expect(() => new V1Client(address)).toThrow(/^the TLS settings for the plugin at https:\/\/127\.0\.0\.1:9000 are unusable \(key values mismatch\): "CertFile" and "KeyFile"/);
+  });
+
   it("does not check the plugin's certificate when TLSConfig has no CAFile, as Docker does", async () => {
     const stranger = await pki.otherCa.issue("unchecked", { cn: "plugin", san: ["DNS:plugin.example"] });
     const server = await serve(plugin, { port: 0, handleSignals: false, tls: { cert: stranger.cert, key: stranger.key, ca: pki.ca.cert } });

@@ -20,9 +20,9 @@ export interface ServeProcess {
 
 const started: ChildProcess[] = [];
 
-/** Runs `hookplugins serve <args>` in `cwd` and waits for its ready line (rejects with its output if it exits first). */
-export async function startServe(cwd: string, args: readonly string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(await builtPackage(), "dist", "cli.js"), "serve", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+/** Runs `hookplugins serve <args>` in `cwd` (with `env` added) and waits for its ready line (rejects with its output if it exits first). */
+export async function startServe(cwd: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [join(await builtPackage(), "dist", "cli.js"), "serve", ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   started.push(child);
   let out = "";
   let all = "";

@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envLimitsPlugin } from "../../hookplugins/envlimits/index.js";
 import { serve, type HookPluginServer } from "hookplugins/external";
-import { findTool, itWithTools } from "../support/tools.js";
+import { findTool, itWithTools, toolPath } from "../support/tools.js";
 import { makePki, type TestPki } from "./tlsCerts.js";
 
 const goSource = "/usr/share/gocode/src/github.com/docker/docker/pkg/plugins";
@@ -75,7 +75,7 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? "moby's Go 
 
   let pki: TestPki | undefined;
   /** The test CA and certificates, made on first use (the TLS tests need openssl, the others do not). */
-  const certificates = async (): Promise<TestPki> => (pki ??= await makePki(await mkdtemp(join(dir, "pki-"))));
+  const certificates = async (): Promise<TestPki> => (pki ??= await makePki(await mkdtemp(join(dir, "pki-")), toolPath("openssl")));
 
   /** serve() over TLS on 127.0.0.1, client certificates required. */
   async function serveTls(name = "envlimits"): Promise<HookPluginServer> {

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createRegistry } from "hookplugins";
 import { discoverPlugins, loadExternalPlugins, readSpecFile, serve, TlsOptionsError, V1CallError, V1Client, type HookPluginServer, type PluginTlsServerOptions } from "hookplugins/external";
-import { describeWithTools } from "../support/tools.js";
+import { describeWithTools, toolPath } from "../support/tools.js";
 import { tempDir } from "./helpers.js";
 import { makePki, type CertFiles, type TestPki } from "./tlsCerts.js";
 
@@ -22,7 +22,7 @@ describeWithTools(["openssl"], "plugins over TLS", () => {
 
   beforeAll(async () => {
     tmp = await tempDir("hookplugins-tls-");
-    pki = await makePki(tmp.dir);
+    pki = await makePki(tmp.dir, toolPath("openssl"));
   }, 30_000);
   afterEach(async () => {
     for (const close of closers.splice(0).reverse()) await close();
@@ -159,7 +159,7 @@ describeWithTools(["openssl"], "TLS options of serve()", () => {
   let pki: TestPki;
   beforeAll(async () => {
     tmp = await tempDir("hookplugins-tlsopt-");
-    pki = await makePki(tmp.dir);
+    pki = await makePki(tmp.dir, toolPath("openssl"));
   }, 30_000);
   afterAll(async () => {
     await tmp?.cleanup();
@@ -194,7 +194,7 @@ describeWithTools(["openssl"], "spec files' TLSConfig, as Docker's client reads 
   const closers: Array<() => Promise<unknown> | void> = [];
   beforeAll(async () => {
     tmp = await tempDir("hookplugins-tlsspec-");
-    pki = await makePki(tmp.dir);
+    pki = await makePki(tmp.dir, toolPath("openssl"));
   }, 30_000);
   afterEach(async () => {
     for (const close of closers.splice(0).reverse()) await close();

@@ -1,12 +1,12 @@
 /**
- * Certificates made at test time by the real `openssl` (found through test/support/tools.ts): a CA, certificates it
- * signs (with chosen subjectAltNames and validity dates, so expired ones too), and a second, unrelated CA.
+ * Certificates made at test time by the real `openssl` (the tests find it with test/support/tools.ts, the bench on
+ * PATH): a CA, certificates it signs (with chosen subjectAltNames and validity dates, so expired ones too), and a
+ * second, unrelated CA.
  */
 import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { toolPath } from "../support/tools.js";
 
 const run = promisify(execFile);
 
@@ -55,9 +55,8 @@ async function files(certFile: string, keyFile: string): Promise<CertFiles> {
   return { certFile, keyFile, cert: await readFile(certFile, "utf8"), key: await readFile(keyFile, "utf8") };
 }
 
-/** Makes a self-signed CA called `name` in `dir` (its own database folder beside it). */
-export async function makeCa(dir: string, name: string): Promise<TestCa> {
-  const openssl = toolPath("openssl");
+/** Makes a self-signed CA called `name` in `dir` (its own database folder beside it) with the `openssl` executable given. */
+export async function makeCa(dir: string, name: string, openssl: string): Promise<TestCa> {
   const home = join(dir, `${name}-db`);
   await mkdir(home, { recursive: true });
   const keyFile = join(dir, `${name}.key`);
@@ -117,8 +116,8 @@ export interface TestPki {
 }
 
 /** Makes the CA, the plugin's certificate (SAN 127.0.0.1, localhost), a host's certificate and a second CA in `dir`. */
-export async function makePki(dir: string): Promise<TestPki> {
-  const [ca, otherCa] = await Promise.all([makeCa(dir, "ca"), makeCa(dir, "other-ca")]);
+export async function makePki(dir: string, openssl: string): Promise<TestPki> {
+  const [ca, otherCa] = await Promise.all([makeCa(dir, "ca", openssl), makeCa(dir, "other-ca", openssl)]);
   const [server, client] = await Promise.all([
     ca.issue("server", { cn: "plugin", san: ["IP:127.0.0.1", "DNS:localhost"] }),
     ca.issue("client", { cn: "host-1" }),

@@ -6,7 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { readSpecFile, V1Client } from "hookplugins/external";
-import { describeWithTools } from "../support/tools.js";
+import { describeWithTools, toolPath } from "../support/tools.js";
 import { builtPackage, cli, containerPlugin, makeProject, removeTemporaryFolders, writePlugin } from "../cli/helpers.js";
 import { makePki, type TestPki } from "./tlsCerts.js";
 import { killServeProcesses, startServe } from "./tlsServeProcess.js";
@@ -18,7 +18,7 @@ describeWithTools(["openssl"], "hookplugins serve over TLS", () => {
     await builtPackage();
     root = await makeProject();
     await writePlugin(root, "plugins/alpha", containerPlugin("alpha", 3));
-    pki = await makePki(root);
+    pki = await makePki(root, toolPath("openssl"));
   }, 180_000);
   afterAll(async () => {
     killServeProcesses();

@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeWithTools } from "../support/tools.js";
+import { describeWithTools, toolPath } from "../support/tools.js";
 import { builtPackage, makeProject, removeTemporaryFolders, writePlugin } from "../cli/helpers.js";
 import { sleep, waitFor } from "./helpers.js";
 import { makePki, type TestPki } from "./tlsCerts.js";
@@ -91,7 +91,7 @@ describeWithTools(["openssl"], "a TLS plugin serving a fleet of hosts", () => {
     root = await makeProject();
     await writePlugin(root, "plugins/fleet", fleetPlugin);
     await copyFile(hostScript, join(root, "host.mjs"));
-    pki = await makePki(root);
+    pki = await makePki(root, toolPath("openssl"));
   }, 180_000);
   afterAll(async () => {
     killServeProcesses();

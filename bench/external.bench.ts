@@ -2,11 +2,13 @@
  * npm run bench (second part): one external preCreate round trip over a UNIX socket with keep-alive, against the
  * floor: a bare node:http keep-alive POST of the same body to the same plugin server, in the same run.
  * Also calls per second with 32 concurrent callers, and p50/p99 latency beside the same plugin in-process.
+ * Then the same plugin over TCP with TLS (client certificates required) against plain TCP, served by one process and
+ * called by one host each through spec files: calls per second with 32 callers, as a ratio (target: at least 0.7x).
  * BENCH_EXTERNAL_MS (default 1500) sets each measurement's length, BENCH_ROUNDS (default 3) the rounds.
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import os from "node:os";
 import { join } from "node:path";
@@ -14,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { createHost, createRegistry, type ContainerCreateConfig } from "hookplugins";
 import { loadExternalPlugins } from "hookplugins/external";
 import { benchPlugin } from "./externalPlugin.js";
+import { makePki } from "../test/external/tlsCerts.js";
 
 const timeMs = Number(process.env["BENCH_EXTERNAL_MS"] ?? 1500);
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
@@ -165,8 +168,72 @@ try {
   console.log(`\ntargets: within 1.3x of the floor: ${ratio <= 1.3 ? "met" : "NOT met"} (${ratio.toFixed(2)}x); at least 10,000 calls/s with ${concurrency} callers: ${median(par.host) >= 10_000 ? "met" : "NOT met"} (${Math.round(median(par.host))}/s)`);
   await host.close();
   agent.destroy();
+  await compareTls();
 } finally {
   server.kill("SIGTERM");
   await new Promise((r) => server.once("exit", r));
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Starts `script` (a plugin process) with `args`; resolves with it and the words of its "ready ..." line. */
+async function startPluginProcess(script: string, args: string[]): Promise<{ child: ReturnType<typeof spawn>; words: string[] }> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once("data", (chunk) => resolve(String(chunk).trim()));
+    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { child, words: line.split(" ").slice(1) };
+}
+
+/** TLS against plain TCP: the same plugin in one process, one host per transport, alternating slices of 32 callers. */
+async function compareTls(): Promise<void> {
+  const tlsDir = await mkdtemp(join(os.tmpdir(), "hookplugins-bench-tls-"));
+  const pki = await makePki(tlsDir, "openssl");
+  const plugin = await startPluginProcess("./externalTlsServer.ts", [pki.server.certFile, pki.server.keyFile, pki.ca.certFile]);
+  const [plainAddress, tlsAddress] = plugin.words as [string, string];
+  const hosts: Array<{ close(): Promise<void> }> = [];
+  try {
+    const hostOf = async (name: string, spec: object): Promise<Call> => {
+      const specs = join(tlsDir, name);
+      await mkdir(specs);
+      await writeFile(join(specs, "bench.json"), JSON.stringify(spec));
+      const registry = createRegistry();
+      const external = await loadExternalPlugins(registry, { specDirs: [specs], allowTcp: true });
+      const h = createHost({ registry, external });
+      hosts.push(h);
+      return () => h.container.preCreate(newConfig());
+    };
+    const plain = await hostOf("plain", { Name: "bench", Addr: plainAddress });
+    const tls = await hostOf("tls", { Name: "bench", Addr: tlsAddress, TLSConfig: { CAFile: pki.ca.certFile, CertFile: pki.client.certFile, KeyFile: pki.client.keyFile } });
+    await measure(plain, concurrency, 300); // warm-up, and every connection's handshake done
+    await measure(tls, concurrency, 300);
+    const perSecond = { plain: [] as number[], tls: [] as number[] };
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const totals = { plain: { calls: 0, ms: 0 }, tls: { calls: 0, ms: 0 } };
+      const slices = Math.max(2, Math.round(timeMs / 100));
+      for (let i = 0; i < slices; i++) {
+        for (const side of i % 2 === 0 ? (["plain", "tls"] as const) : (["tls", "plain"] as const)) {
+          const m = await measure(side === "tls" ? tls : plain, concurrency, 100);
+          totals[side].calls += m.latencies.length;
+          totals[side].ms += (m.latencies.length / m.perSecond) * 1000;
+        }
+      }
+      const round = { plain: (totals.plain.calls / totals.plain.ms) * 1000, tls: (totals.tls.calls / totals.tls.ms) * 1000 };
+      perSecond.plain.push(round.plain);
+      perSecond.tls.push(round.tls);
+      ratios.push(round.tls / round.plain);
+    }
+    const ratio = median(ratios);
+    console.log(`\nThe same external plugin over TCP, TLS (client certificates required) against plain, ${concurrency} concurrent callers (median of ${rounds} rounds of ${timeMs} ms):\n`);
+    console.log("| measurement | TLS | plain TCP | ratio TLS / plain |");
+    console.log("|---|---:|---:|---:|");
+    console.log(`| calls per second | ${Math.round(median(perSecond.tls))} | ${Math.round(median(perSecond.plain))} | ${ratio.toFixed(2)}x |`);
+    console.log(`\ntarget: TLS throughput at least 0.7x plain: ${ratio >= 0.7 ? "met" : "NOT met"} (${ratio.toFixed(2)}x)`);
+  } finally {
+    await Promise.all(hosts.map((h) => h.close()));
+    plugin.child.kill("SIGTERM");
+    await new Promise((r) => plugin.child.once("exit", r));
+    await rm(tlsDir, { recursive: true, force: true });
+  }
 }

@@ -7,7 +7,7 @@ import { addCriProxyCommand } from "./commands/criProxy.js";
 import { addDockerPluginCommand } from "./commands/dockerPlugin.js";
 import { addDockerProxyCommand } from "./commands/dockerProxy.js";
 import { explainCommand } from "./commands/explain.js";
-import { compileExecutableCommand, serveCommand } from "./commands/external.js";
+import { compileExecutableCommand, serveCommand, type ServeFlags } from "./commands/external.js";
 import { initCommand } from "./commands/init.js";
 import { moduleCommand } from "./commands/module.js";
 import { addRuntimeCommand } from "./commands/runtime.js";
@@ -110,8 +110,13 @@ function buildProgram(run: Runner): Command {
     .description("serve one plugin in this process over Docker's v1 plugin protocol, until SIGTERM or Ctrl-C")
     .argument("<plugin>", "plugin folder, package, or file made by `plugin compile`")
     .option("--socket <path>", "UNIX socket to listen on (made mode 0600, removed on exit)")
-    .option("--port <n>", "TCP port on 127.0.0.1 to listen on instead")
-    .action((target: string, options: { socket?: string; port?: string }, command: Command) => run(command, (ctx) => serveCommand(ctx, target, options), "optional"));
+    .option("--port <n>", "TCP port to listen on instead (on 127.0.0.1 unless --host)")
+    .option("--host <addr>", "address the --port listens on, e.g. 0.0.0.0 to serve other machines (then use TLS)")
+    .option("--tls-cert <file>", "serve --port over TLS with this PEM certificate (its subjectAltName names the address hosts dial)")
+    .option("--tls-key <file>", "the PEM private key of --tls-cert")
+    .option("--tls-ca <file>", "PEM CA that signs the hosts' client certificates; hosts without one are refused")
+    .option("--tls-no-client-auth", "serve TLS without requiring client certificates (any host that reaches the port can call)")
+    .action((target: string, options: ServeFlags, command: Command) => run(command, (ctx) => serveCommand(ctx, target, options), "optional"));
 
   program
     .command("explain")

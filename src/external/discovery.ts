@@ -74,6 +74,32 @@ interface TlsConfigJson {
   KeyFile?: string;
 }
 
+/**
+ * A `.json` spec's TLSConfig as Docker's client reads it: TLS only for an https:// Addr, the plugin's certificate
+ * unchecked without a CAFile, CertFile and KeyFile both or neither. Throws an Error naming the field to fix.
+ */
+async function readTlsConfig(t: TlsConfigJson, url: string): Promise<PluginTlsOptions | undefined> {
+  if (/^(tcp|http):\/\//.test(url)) {
+    throw new Error(`has a "TLSConfig", but "Addr" is ${url}, which Docker's client dials without TLS; write "Addr": "${url.replace(/^(tcp|http)/, "https")}" to use TLS`);
+  }
+  if (!url.startsWith("https://")) return undefined;
+  if (Boolean(t.CertFile) !== Boolean(t.KeyFile)) {
+    throw new Error(`TLSConfig has ${t.CertFile ? `"CertFile" but no "KeyFile"` : `"KeyFile" but no "CertFile"`}; give both (the host's client certificate and its key) or neither`);
+  }
+  const file = async (field: keyof TlsConfigJson): Promise<Buffer | undefined> => {
+    const path = t[field];
+    if (typeof path !== "string" || path === "") return undefined;
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new Error(`cannot read TLSConfig "${field}" ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    }
+  };
+  const [ca, cert, key] = [await file("CAFile"), await file("CertFile"), await file("KeyFile")];
+  // as Docker's client: without a CAFile the plugin's certificate is not checked
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }), insecureSkipVerify: t.InsecureSkipVerify === true || ca === undefined };
+}
+
 /** Reads a spec file (`.spec` or `.json`) into an address; throws an Error saying what is wrong. */
 export async function readSpecFile(path: string, allowTcp: boolean): Promise<PluginAddress> {
   const text = (await readFile(path, "utf8")).trim();
@@ -86,17 +112,14 @@ export async function readSpecFile(path: string, allowTcp: boolean): Promise<Plu
     } catch (error) {
       throw new Error(`not valid JSON (${(error as Error).message})`);
     }
-    if (typeof spec?.Addr !== "string" || spec.Addr === "") throw new Error(`"Addr" must be the plugin's URL (unix:///path.sock or tcp://host:port)`);
+    if (typeof spec?.Addr !== "string" || spec.Addr === "") throw new Error(`"Addr" must be the plugin's URL (unix:///path.sock, tcp://host:port or https://host:port)`);
     url = spec.Addr;
-    const t = spec.TLSConfig;
-    if (t) {
-      const file = (p: string | undefined): Promise<Buffer> | undefined => (p ? readFile(p) : undefined);
-      const [ca, cert, key] = await Promise.all([file(t.CAFile), file(t.CertFile), file(t.KeyFile)]);
-      tls = { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }), insecureSkipVerify: t.InsecureSkipVerify === true };
-    }
+    if (spec.TLSConfig) tls = await readTlsConfig(spec.TLSConfig, url);
   } else {
     if (text === "") throw new Error("empty spec file; write the plugin's URL in it (unix:///path.sock or tcp://host:port)");
     url = text.split(/\r?\n/)[0]!.trim();
+    // as Docker's client: an https:// URL in a .spec file is dialled over TLS without checking the certificate
+    if (url.startsWith("https://")) tls = { insecureSkipVerify: true };
   }
   const address = parsePluginAddress(url, tls);
   if (address.kind === "tcp" && !allowTcp) throw new Error(`points at ${url}, but TCP plugins are not allowed here; set "allowTcp": true to use them`);

@@ -35,6 +35,8 @@ export type {
   ServeRequest,
 } from "./protocol.js";
 export { createV1RequestListener, listenV1Plugin, V1PluginError } from "./v1Server.js";
+export { TlsOptionsError } from "./tlsServerOptions.js";
+export type { PluginTlsServerOptions } from "./tlsServerOptions.js";
 export type { V1Handler, V1ListenOptions, V1PluginServer, V1Request, V1ServerOptions, V1StreamHandler } from "./v1Server.js";
 export { formatPluginAddress, parsePluginAddress, V1CallError, V1Client } from "./v1Client.js";
 export { socketAccepts } from "./socketAccepts.js";

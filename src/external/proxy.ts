@@ -65,7 +65,7 @@ const pickEndpoint = (call: string, reply: Record<string, unknown>): object | un
 function countsAgainstHealth(error: unknown, ctx: HookContext): boolean {
   if (ctx.signal.aborted) return ctx.signal.reason instanceof PluginTimeoutError;
   if (error instanceof PluginAbortedError) return false;
-  return !(error instanceof V1CallError) || error.kind === "connect" || error.kind === "closed" || error.kind === "protocol";
+  return !(error instanceof V1CallError) || error.kind === "connect" || error.kind === "closed" || error.kind === "protocol" || error.kind === "tls";
 }
 
 function readAll(req: IncomingMessage): Promise<Buffer> {

@@ -213,7 +213,8 @@ export function hookPluginHandlers(
 
 /**
  * Serves `plugins` (one plugin: objects of one name, or a registry) over Docker's v1 plugin protocol on a UNIX
- * socket (mode 0600) or a TCP port; on SIGTERM or SIGINT it stops and removes its socket (unless handleSignals is false).
+ * socket (mode 0600) or a TCP port, over TLS with `{ port, host, tls: { cert, key, ca } }` (client certificates
+ * signed by `ca` required unless `requireClientCert: false`); on SIGTERM or SIGINT it stops and removes its socket (unless handleSignals is false).
  */
 export async function serve(plugins: ServablePlugins, options: ServeOptions): Promise<HookPluginServer> {
   const { implements: implementsList, handlers, capabilities } = hookPluginHandlers(plugins, options.name);

@@ -5,6 +5,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ClientRequest, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { PassThrough, type Readable } from "node:stream";
+import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 import { abortListenerKey, type AbortListenable } from "../plugins/registeredSymbols.js";
 import { defaultMaxMessageBytes, pluginMediaType } from "./protocol.js";
 
@@ -15,13 +16,13 @@ export type PluginAddress =
 
 /** TLS settings of a TCP plugin (from a `.json` spec's TLSConfig). */
 export interface PluginTlsOptions {
-  /** PEM CA certificates to trust. */
+  /** PEM CA certificates to trust, besides the system's (as Go's tlsconfig does). */
   readonly ca?: string | Buffer;
-  /** PEM client certificate. */
+  /** PEM client certificate, shown to a plugin that requires one. */
   readonly cert?: string | Buffer;
-  /** PEM client key. */
+  /** PEM client key of `cert`. */
   readonly key?: string | Buffer;
-  /** Skip verification of the server's certificate. */
+  /** Skip every check of the plugin's certificate (CA, expiry, name): the connection is encrypted but not authenticated. */
   readonly insecureSkipVerify?: boolean;
 }
 
@@ -36,7 +37,9 @@ export type V1CallErrorKind =
   /** The reply was not valid JSON, had the wrong shape, or was too big. */
   | "protocol"
   /** The connection broke while the call was in flight (the plugin process died, say). */
-  | "closed";
+  | "closed"
+  /** The TLS handshake refused a certificate (untrusted, expired, wrong name, none sent): fix the certificates, not the network. */
+  | "tls";
 
 /** A failed plugin call; the message is the plugin's own `Err` (or reply text) when it sent one. */
 export class V1CallError extends Error {
@@ -79,46 +82,114 @@ export function parsePluginAddress(url: string, tls?: PluginTlsOptions): PluginA
   return { kind: "tcp", host: match[2]!.replace(/^\[|\]$/g, ""), port: Number(match[3]), ...(useTls && { tls: useTls }) };
 }
 
-/** The address as a URL again: "unix:///path" or "tcp://host:port". */
+/** The address as a URL again: "unix:///path", "tcp://host:port", or "https://host:port" over TLS. */
 export function formatPluginAddress(address: PluginAddress): string {
-  return address.kind === "unix" ? `unix://${address.socketPath}` : `tcp://${address.host}:${address.port}`;
+  if (address.kind === "unix") return `unix://${address.socketPath}`;
+  return `${address.tls ? "https" : "tcp"}://${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
 }
 
 const connectCodes = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EACCES", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND"]);
 
-function connectFailure(call: string, address: PluginAddress, error: NodeJS.ErrnoException): V1CallError {
-  const where = formatPluginAddress(address);
-  const why =
-    error.code === "ENOENT" ? "no socket there" : error.code === "ECONNREFUSED" ? "nothing accepts connections there" : error.message;
-  return new V1CallError("connect", call, `cannot connect to ${where} (${why})`, undefined, error);
+/** Server certificate checks that fail because no CA this host trusts signed it. */
+const untrustedCodes = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_UNTRUSTED",
+  "CERT_SIGNATURE_FAILURE",
+]);
+
+const caFix = `set "CAFile" in the spec file's TLSConfig (PluginTlsOptions.ca) to the CA that signed the plugin's certificate (its --tls-cert)`;
+const clientCertFix = `set "CertFile" and "KeyFile" in the spec file's TLSConfig (PluginTlsOptions.cert and key) to a certificate signed by the CA the plugin trusts (its --tls-ca)`;
+
+/** What went wrong in a TLS handshake with the plugin at `address`, and the fix; undefined when `error` is not a TLS failure. */
+function tlsProblem(address: PluginAddress, error: NodeJS.ErrnoException): string | undefined {
+  const code = error.code ?? "";
+  // OpenSSL's own words ("tlsv13 alert certificate required"), not its multi-line error string
+  const reason = (error as { reason?: unknown }).reason ?? /:SSL routines:[^:]*:([^:]+):/.exec(error.message)?.[1] ?? error.message.split("\n")[0];
+  const why = `${code}: ${String(reason)}`;
+  if (untrustedCodes.has(code)) return `the plugin's certificate is not signed by a CA this host trusts (${why}); ${caFix}`;
+  if (code === "CERT_HAS_EXPIRED") return `the plugin's certificate has expired (${why}); renew the certificate the plugin serves (--tls-cert, serve({ tls: { cert } }))`;
+  if (code === "CERT_NOT_YET_VALID") return `the plugin's certificate is not valid yet (${why}); check both machines' clocks, or reissue it`;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    const host = address.kind === "tcp" ? address.host : "";
+    return `the plugin's certificate does not name "${host}" (${why}); write a name or IP address its certificate holds in the spec's "Addr", or reissue the certificate with ${host} in its subjectAltName`;
+  }
+  if (code === "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED") return `the plugin requires a client certificate and this host sent none (${why}); ${clientCertFix}`;
+  if (code === "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA") return `the plugin refused this host's client certificate: no CA it trusts signed it (${why}); ${clientCertFix}`;
+  if (code === "ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED") return `the plugin refused this host's client certificate: it has expired (${why}); renew the certificate in the spec file's TLSConfig "CertFile"`;
+  if (/^(wrong version number|packet length too long)$/.test(String(reason))) {
+    return `the plugin does not answer TLS there (${why}); it serves plain HTTP: write tcp:// without TLSConfig, or serve it over TLS (--tls-cert, --tls-key, --tls-ca)`;
+  }
+  if (/^ERR_(SSL|TLS|OSSL)_/.test(code) || (code === "EPROTO" && reason !== error.message)) return `the handshake failed (${why}); check the spec file's TLSConfig ("CAFile", "CertFile", "KeyFile") against the plugin's --tls-cert and --tls-ca`;
+  return undefined;
 }
 
-/** Reads a reply body up to `limit` bytes. */
-function readReply(res: IncomingMessage, call: string, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(res.headers["content-length"]);
-    const tooBig = (): V1CallError =>
-      new V1CallError("protocol", call, `the reply of ${call} is over the limit of ${limit} bytes`, res.statusCode);
-    if (Number.isFinite(declared) && declared > limit) {
-      res.destroy();
-      reject(tooBig());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        res.destroy();
-        reject(tooBig());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.on("end", () => resolve(Buffer.concat(chunks, size)));
-    res.on("error", (error) => reject(new V1CallError("closed", call, `the connection broke while reading the reply of ${call}: ${error.message}`, res.statusCode, error)));
-    res.on("aborted", () => reject(new V1CallError("closed", call, `the plugin closed the connection while sending the reply of ${call}`, res.statusCode)));
+/**
+ * The one classifier of transport failures: a V1CallError of kind "connect" (nothing to reach: worth dialling again),
+ * "tls" (the handshake refused a certificate: the fix is in the message) or "closed" (the connection broke `during`).
+ */
+function transportFailure(call: string, address: PluginAddress, error: NodeJS.ErrnoException, during: string, status?: number): V1CallError {
+  const where = formatPluginAddress(address);
+  if ((error.code && connectCodes.has(error.code)) || error.syscall === "connect") {
+    const why = error.code === "ENOENT" ? "no socket there" : error.code === "ECONNREFUSED" ? "nothing accepts connections there" : error.message;
+    return new V1CallError("connect", call, `cannot connect to ${where} (${why})`, undefined, error);
+  }
+  const tls = tlsProblem(address, error);
+  if (tls !== undefined) return new V1CallError("tls", call, `TLS with the plugin at ${where} failed during ${call}: ${tls}`, undefined, error);
+  return new V1CallError("closed", call, `the connection to the plugin broke ${during} (${error.message}; ${where})`, status, error);
+}
+
+/**
+ * The one reply size cap: checks the declared length, then counts each chunk; past `limit` it destroys the reply and
+ * calls `over` once with a "protocol" V1CallError. Chunks within the limit go to `onChunk`.
+ */
+function capReply(res: IncomingMessage, call: string, limit: number, onChunk: (chunk: Buffer, size: number) => void, over: (error: V1CallError) => void): void {
+  const tooBig = (): void => {
+    res.destroy();
+    over(new V1CallError("protocol", call, `the reply of ${call} is over the limit of ${limit} bytes`, res.statusCode));
+  };
+  const declared = res.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) {
+    tooBig();
+    return;
+  }
+  let size = 0;
+  res.on("data", (chunk: Buffer) => {
+    if (size > limit) return;
+    size += chunk.length;
+    if (size > limit) tooBig();
+    else onChunk(chunk, size);
   });
+}
+
+/** Reads a whole reply body within `limit` bytes, then calls `done` once (with a V1CallError when it fails). */
+function readReply(res: IncomingMessage, call: string, address: PluginAddress, limit: number, done: (error: V1CallError | undefined, raw?: Buffer) => void): void {
+  let first: Buffer | undefined;
+  let more: Buffer[] | undefined;
+  let total = 0;
+  let settled = false;
+  const finish = (error: V1CallError | undefined, raw?: Buffer): void => {
+    if (settled) return;
+    settled = true;
+    done(error, raw);
+  };
+  capReply(
+    res,
+    call,
+    limit,
+    (chunk, size) => {
+      total = size;
+      if (first === undefined) first = chunk;
+      else (more ??= [first]).push(chunk);
+    },
+    finish,
+  );
+  res.on("end", () => finish(undefined, more !== undefined ? Buffer.concat(more, total) : (first ?? emptyBuffer)));
+  res.on("error", (error: Error) => finish(transportFailure(call, address, error, `while sending the reply of ${call}`, res.statusCode)));
+  res.on("aborted", () => finish(new V1CallError("closed", call, `the plugin at ${formatPluginAddress(address)} closed the connection while sending the reply of ${call}`, res.statusCode)));
 }
 
 function errText(call: string, status: number, raw: Buffer): string {
@@ -133,10 +204,6 @@ function errText(call: string, status: number, raw: Buffer): string {
 }
 
 const emptyBuffer = Buffer.alloc(0);
-
-function tooBig(call: string, limit: number, status: number | undefined): V1CallError {
-  return new V1CallError("protocol", call, `the reply of ${call} is over the limit of ${limit} bytes`, status);
-}
 
 /** What can cancel a call: an AbortSignal, or a host's call context (heard without making a signal). */
 export type CallCancel = AbortSignal | AbortListenable;
@@ -206,7 +273,20 @@ export class V1Client {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, maxFreeSockets: options.maxSockets ?? 64, scheduling: "lifo" as const };
     if (address.kind === "tcp" && address.tls) {
       const tls = address.tls;
-      this.#agent = new HttpsAgent({ ...agentOptions, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.insecureSkipVerify !== true });
+      const ca = tls.ca === undefined || tls.insecureSkipVerify === true ? undefined : [...rootCertificates, tls.ca.toString()];
+      // one context made here: certificates given as options would be parsed again on every connection, and
+      // https.Agent joins `ca` into its pool key on every request
+      let secureContext: SecureContext;
+      try {
+        secureContext = createSecureContext({ ca, cert: tls.cert, key: tls.key });
+      } catch (error) {
+        const why = (error as { reason?: string }).reason ?? (error as Error).message;
+        throw new Error(
+          `the TLS settings for the plugin at ${formatPluginAddress(address)} are unusable (${why}): "CertFile" and "KeyFile" (PluginTlsOptions.cert and key) must be a PEM certificate and its unencrypted key, "CAFile" (ca) PEM certificates`,
+          { cause: error },
+        );
+      }
+      this.#agent = new HttpsAgent({ ...agentOptions, secureContext, rejectUnauthorized: tls.insecureSkipVerify !== true });
       this.#request = httpsRequest as unknown as typeof httpRequest;
     } else {
       this.#agent = new HttpAgent(agentOptions);
@@ -242,8 +322,7 @@ export class V1Client {
       });
       req.once("error", (error: NodeJS.ErrnoException) => {
         if (signal?.aborted) reject(signal.reason);
-        else if ((error.code && connectCodes.has(error.code)) || error.syscall === "connect") reject(connectFailure(call, this.#address, error));
-        else reject(new V1CallError("closed", call, `the connection to the plugin broke during ${call} (${error.message})`, undefined, error));
+        else reject(transportFailure(call, this.#address, error, `during ${call}`));
       });
     });
     return { req, response };
@@ -289,58 +368,33 @@ export class V1Client {
       reject(abortReason(cancel));
       return;
     }
-    const limit = this.#limit;
     const sent = (req = this.#request(this.#optionsOf(call, payload)));
     let answered = false;
     sent.on("response", (res: IncomingMessage) => {
       answered = true;
-      const declared = res.headers["content-length"];
-      if (declared !== undefined && Number(declared) > limit) {
-        finish(tooBig(call, limit, res.statusCode));
-        res.destroy();
-        return;
-      }
-      let first: Buffer | undefined;
-      let more: Buffer[] | undefined;
-      let size = 0;
-      res.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) {
-          finish(tooBig(call, limit, res.statusCode));
-          res.destroy();
-        } else if (first === undefined) first = chunk;
-        else (more ??= [first]).push(chunk);
-      });
-      res.on("end", () => {
-        if (settled) return;
-        const raw = more !== undefined ? Buffer.concat(more, size) : (first ?? emptyBuffer);
+      readReply(res, call, this.#address, this.#limit, (error, raw) => {
+        if (error !== undefined || settled) return finish(error);
         let reply: Record<string, unknown>;
         try {
-          reply = parseReply(call, res.statusCode ?? 0, raw);
-        } catch (error) {
-          finish(error);
+          reply = parseReply(call, res.statusCode ?? 0, raw!);
+        } catch (thrown) {
+          finish(thrown);
           return;
         }
         finish(undefined, reply);
       });
-      res.on("error", (error: Error) =>
-        finish(new V1CallError("closed", call, `the connection broke while reading the reply of ${call}: ${error.message}`, res.statusCode, error)),
-      );
     });
     sent.on("error", (error: NodeJS.ErrnoException) => {
       if (settled) return;
-      if ((error.code && connectCodes.has(error.code)) || error.syscall === "connect") {
-        finish(connectFailure(call, this.#address, error));
-        return;
-      }
-      if (firstAttempt && sent.reusedSocket && !answered) {
+      const failure = transportFailure(call, this.#address, error, `during ${call}`);
+      if (failure.kind === "closed" && firstAttempt && sent.reusedSocket && !answered) {
         // a pooled connection the plugin closed while idle: send once more on a fresh one
         settled = true;
         if (cancel !== undefined) unlisten(cancel, onAbort);
         this.#exchange(call, payload, cancel, resolve, reject, false);
         return;
       }
-      finish(new V1CallError("closed", call, `the connection to the plugin broke during ${call} (${error.message})`, undefined, error));
+      finish(failure);
     });
     sent.end(payload);
   }
@@ -367,20 +421,13 @@ export class V1Client {
     body.pipe(req);
     const res = await response;
     if (res.statusCode !== 200) {
-      const raw = await readReply(res, call, this.#limit);
+      const raw = await new Promise<Buffer>((resolve, reject) => readReply(res, call, this.#address, this.#limit, (error, raw) => (error ? reject(error) : resolve(raw!))));
       throw new V1CallError("status", call, errText(call, res.statusCode ?? 0, raw), res.statusCode);
     }
     const out = new PassThrough();
-    let size = 0;
-    res.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > this.#limit) {
-        res.destroy();
-        out.destroy(new V1CallError("protocol", call, `the reply of ${call} is over the limit of ${this.#limit} bytes`, 200));
-      }
-    });
-    res.on("aborted", () => out.destroy(new V1CallError("closed", call, `the plugin closed the connection while streaming the reply of ${call}`, 200)));
-    res.on("error", (error) => out.destroy(new V1CallError("closed", call, `the connection broke while streaming the reply of ${call}: ${error.message}`, 200, error)));
+    capReply(res, call, this.#limit, () => {}, (error) => out.destroy(error));
+    res.on("aborted", () => out.destroy(new V1CallError("closed", call, `the plugin at ${formatPluginAddress(this.#address)} closed the connection while streaming the reply of ${call}`, 200)));
+    res.on("error", (error) => out.destroy(transportFailure(call, this.#address, error, `while streaming the reply of ${call}`, 200)));
     res.pipe(out);
     return out;
   }

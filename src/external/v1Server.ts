@@ -1,13 +1,16 @@
 /**
- * A generic Docker v1 plugin server: `POST /<Interface>.<Method>` routes to handlers over a UNIX socket or TCP,
- * `/Plugin.Activate` answered from the implements list, errors as `{"Err": ...}`. It knows nothing about hook
+ * A generic Docker v1 plugin server: `POST /<Interface>.<Method>` routes to handlers over a UNIX socket or TCP
+ * (optionally TLS, with client certificates), `/Plugin.Activate` answered from the implements list, errors as `{"Err": ...}`. It knows nothing about hook
  * plugins, so other Docker plugin kinds (authorization, volume drivers) can be served with it too.
  */
 import { listenOnSocket } from "./unixSocket.js";
 import { rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { defaultMaxMessageBytes, replyMediaType } from "./protocol.js";
+import type { TLSSocket } from "node:tls";
+import { clientCertRefusal, httpsServerOptionsOf, TlsOptionsError, type PluginTlsServerOptions } from "./tlsServerOptions.js";
 
 /** One request as a JSON handler sees it. */
 export interface V1Request {
@@ -53,13 +56,20 @@ export interface V1ServerOptions {
   readonly maxBodyBytes?: number;
 }
 
-/** Where to listen: a UNIX socket path, or a TCP port (0: any free port) on `host` (default 127.0.0.1). */
-export type V1ListenOptions = { readonly socket: string } | { readonly port: number; readonly host?: string };
+/**
+ * Where to listen: a UNIX socket path, or a TCP port (0: any free port) on `host` (default 127.0.0.1), over TLS
+ * when `tls` is given (client certificates required unless `tls.requireClientCert` is false).
+ */
+export type V1ListenOptions =
+  | { readonly socket: string }
+  | { readonly port: number; readonly host?: string; readonly tls?: PluginTlsServerOptions };
 
 /** A listening v1 plugin server. */
 export interface V1PluginServer {
-  /** Where it listens: "unix:///path.sock" or "tcp://127.0.0.1:port". */
+  /** Where it listens: "unix:///path.sock", "tcp://127.0.0.1:port", or "https://127.0.0.1:port" over TLS. */
   readonly address: string;
+  /** Over TLS: whether hosts must show a client certificate signed by its CA; undefined without TLS. */
+  readonly tls: { readonly clientCertRequired: boolean } | undefined;
   /** The socket path, when it listens on one. */
   readonly socketPath: string | undefined;
   /** The TCP port, when it listens on one. */
@@ -217,9 +227,38 @@ function parseBody(call: string, raw: Buffer): unknown {
   }
 }
 
-/** Starts a v1 plugin server on a UNIX socket (mode 0600) or a TCP port. */
+/** The TLS options of a listen, checked: none on a UNIX socket (its file mode guards it, and Docker dials it in plain). */
+function tlsOf(options: V1ListenOptions): PluginTlsServerOptions | undefined {
+  const tls = (options as { tls?: PluginTlsServerOptions }).tls;
+  if (tls !== undefined && "socket" in options) {
+    throw new TlsOptionsError(`tls is for TCP ports; the UNIX socket ${options.socket} is guarded by its file mode (0600) and Docker dials it without TLS: listen on { port, host, tls } instead`);
+  }
+  return tls;
+}
+
+/** `listener` behind the client certificate check of `tls`: a refused host gets 403 and an Err saying why, then the connection closes. */
+function guarded(tls: PluginTlsServerOptions, listener: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  if (tls.requireClientCert === false) return listener;
+  return (req, res) => {
+    const refusal = clientCertRefusal(req.socket as TLSSocket);
+    if (refusal === undefined) return listener(req, res);
+    req.resume();
+    res.shouldKeepAlive = false;
+    sendJson(res, 403, { Err: refusal });
+  };
+}
+
+/** A listening address as a URL's host: IPv6 in brackets. */
+function hostInUrl(address: string): string {
+  return address.includes(":") ? `[${address}]` : address;
+}
+
+/** Starts a v1 plugin server on a UNIX socket (mode 0600) or a TCP port, over TLS when `tls` is given. */
 export async function listenV1Plugin(options: V1ServerOptions & V1ListenOptions): Promise<V1PluginServer> {
-  const server = createServer({ keepAliveTimeout: 60_000 }, createV1RequestListener(options));
+  const tls = tlsOf(options);
+  const listener = createV1RequestListener(options);
+  const server: Server =
+    tls === undefined ? createServer({ keepAliveTimeout: 60_000 }, listener) : createHttpsServer({ keepAliveTimeout: 60_000, ...httpsServerOptionsOf(tls) }, guarded(tls, listener));
   const socketPath = "socket" in options ? options.socket : undefined;
   if (socketPath !== undefined) await listenOnSocket(server, socketPath);
   else {
@@ -235,7 +274,8 @@ export async function listenV1Plugin(options: V1ServerOptions & V1ListenOptions)
   const tcpAddress = socketPath === undefined ? (server.address() as AddressInfo) : undefined;
   let closing: Promise<void> | undefined;
   return {
-    address: socketPath !== undefined ? `unix://${socketPath}` : `tcp://${tcpAddress!.address}:${tcpAddress!.port}`,
+    address: socketPath !== undefined ? `unix://${socketPath}` : `${tls ? "https" : "tcp"}://${hostInUrl(tcpAddress!.address)}:${tcpAddress!.port}`,
+    tls: tls && { clientCertRequired: tls.requireClientCert !== false },
     socketPath,
     port: tcpAddress?.port,
     server,

@@ -1,11 +1,12 @@
 /**
  * Proof against the real peer: moby's own Go plugin client (github.com/docker/docker/pkg/plugins, as dockerd uses it)
- * activates a plugin served by serve() and gets the changed config back from ContainerPlugin.PreCreate.
+ * activates a plugin served by serve() and gets the changed config back from ContainerPlugin.PreCreate, over a UNIX
+ * socket and over TLS through a `.json` spec file's TLSConfig (certificates made by openssl at test time).
  * Built offline in GOPATH mode from Debian's golang-github-docker-docker-dev.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envLimitsPlugin } from "../../hookplugins/envlimits/index.js";
 import { serve, type HookPluginServer } from "hookplugins/external";
-import { findTool, itWithTools } from "../support/tools.js";
+import { findTool, itWithTools, toolPath } from "../support/tools.js";
+import { makePki, type TestPki } from "./tlsCerts.js";
 
 const goSource = "/usr/share/gocode/src/github.com/docker/docker/pkg/plugins";
 const go = findTool("go");
@@ -69,6 +71,55 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? "moby's Go 
     const r = await run(client, ["addr", `unix://${server.socketPath}`]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe("ContainerPlugin.PreCreate: not on my watch");
+  });
+
+  let pki: TestPki | undefined;
+  /** The test CA and certificates, made on first use (the TLS tests need openssl, the others do not). */
+  const certificates = async (): Promise<TestPki> => (pki ??= await makePki(await mkdtemp(join(dir, "pki-")), toolPath("openssl")));
+
+  /** serve() over TLS on 127.0.0.1, client certificates required. */
+  async function serveTls(name = "envlimits"): Promise<HookPluginServer> {
+    const { server: cert, ca } = await certificates();
+    const server = await serve({ ...envLimitsPlugin, name }, { port: 0, tls: { cert: cert.cert, key: cert.key, ca: ca.cert }, handleSignals: false });
+    servers.push(server);
+    return server;
+  }
+
+  /** A `.json` spec file for `server` whose TLSConfig holds the CA and, unless `withCert` is false, the host's certificate. */
+  async function tlsSpec(path: string, server: HookPluginServer, withCert = true): Promise<string> {
+    const { ca, client: cert } = await certificates();
+    const tlsConfig = { CAFile: ca.certFile, ...(withCert && { CertFile: cert.certFile, KeyFile: cert.keyFile }) };
+    await writeFile(path, JSON.stringify({ Name: "envlimits", Addr: server.address, TLSConfig: tlsConfig }));
+    return path;
+  }
+
+  itWithTools("openssl")("calls a TLS plugin through a .json spec file's TLSConfig (CAFile, CertFile, KeyFile)", async () => {
+    const server = await serveTls();
+    const r = await run(client, ["spec", await tlsSpec(join(dir, "tls.json"), server)]);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ Config: { Image: "busybox", Env: ["KEEP=1"], HostConfig: { Memory: 536870912 } } });
+  });
+
+  itWithTools("openssl")("shows the plugin's refusal of a host without a client certificate as Docker's `<Method>: <Err>`", async () => {
+    const server = await serveTls();
+    const r = await run(client, ["spec", await tlsSpec(join(dir, "nocert.json"), server, false)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `ContainerPlugin.PreCreate: this plugin requires a client certificate and the host sent none; give the host a certificate signed by the plugin's CA (its --tls-ca) in its spec file's TLSConfig "CertFile" and "KeyFile"`,
+    );
+  });
+
+  itWithTools("root", "openssl")('finds a TLS plugin with plugins.Get(name, "ContainerPlugin") from /etc/docker/plugins/<name>.json', async () => {
+    const name = `hookplugins-tls-${process.pid}-${randomBytes(4).toString("hex")}`;
+    await mkdir("/etc/docker/plugins", { recursive: true });
+    const spec = await tlsSpec(`/etc/docker/plugins/${name}.json`, await serveTls(name));
+    try {
+      const r = await run(client, ["get", name]);
+      expect(r.stderr).toBe("");
+      expect(JSON.parse(r.stdout)).toEqual({ Config: { Image: "busybox", Env: ["KEEP=1"], HostConfig: { Memory: 536870912 } } });
+    } finally {
+      await rm(spec, { force: true });
+    }
   });
 
   itWithTools("root")('finds the plugin with plugins.Get(name, "ContainerPlugin") in /run/docker/plugins and calls it', async () => {

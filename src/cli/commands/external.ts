@@ -3,7 +3,7 @@
  * and what `plugin list`, `inspect`, `explain`, `enable`/`disable` show or accept about the project's external plugins.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { bundledLibraryPlugin, bundleText, esmRequireBanner } from "../../inclusion/bundleText.js";
 import { checkAgreement, checkEngines } from "../../inclusion/checkPlugin.js";
@@ -12,7 +12,8 @@ import { locatePlugin, normalizeSpecifier, type PluginLocation } from "../../inc
 import { embeddedManifestLine } from "../../inclusion/pluginManifest.js";
 import type { ExternalPluginInfo } from "../../external/externalPlugins.js";
 import type { PluginLoadFailure, ProjectPlugins } from "../../inclusion/projectPlugins.js";
-import { serve } from "../../external/serve.js";
+import { serve, type HookPluginServer } from "../../external/serve.js";
+import type { PluginTlsServerOptions } from "../../external/tlsServerOptions.js";
 import { hookMethods } from "../../plugins/hookPoints.js";
 import type { PluginType } from "../../plugins/interfaces.js";
 import type { PluginSource } from "../../plugins/source.js";
@@ -128,19 +129,76 @@ async function loadForServing(ctx: CommandContext, target: string): Promise<Plug
   return location;
 }
 
-/** `hookplugins serve <plugin> --socket <path> | --port <n>`: serves one plugin until SIGTERM or SIGINT. */
-export async function serveCommand(ctx: CommandContext, target: string, options: { socket?: string; port?: string }): Promise<void> {
+/** The command line options of `hookplugins serve`. */
+export interface ServeFlags {
+  /** --socket <path>. */
+  readonly socket?: string;
+  /** --port <n>. */
+  readonly port?: string;
+  /** --host <addr>. */
+  readonly host?: string;
+  /** --tls-cert <file>. */
+  readonly tlsCert?: string;
+  /** --tls-key <file>. */
+  readonly tlsKey?: string;
+  /** --tls-ca <file>. */
+  readonly tlsCa?: string;
+  /** --tls-no-client-auth. */
+  readonly tlsNoClientAuth?: boolean;
+}
+
+/** Checks the --tls-* flags of `serve` and reads their files; undefined without TLS. Throws UsageError for a partial set. */
+async function tlsOfFlags(ctx: CommandContext, flags: ServeFlags): Promise<PluginTlsServerOptions | undefined> {
+  const noClientAuth = flags.tlsNoClientAuth === true;
+  const given = [flags.tlsCert && "--tls-cert", flags.tlsKey && "--tls-key", flags.tlsCa && "--tls-ca", noClientAuth && "--tls-no-client-auth"].filter(Boolean);
+  if (given.length === 0) return undefined;
+  if (flags.socket !== undefined) throw new UsageError(`${given.join(", ")}: TLS is for --port; a UNIX socket is guarded by its file mode (0600) and Docker dials it without TLS`);
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) {
+    throw new UsageError(`serving over TLS needs both --tls-cert <file> and --tls-key <file> (the plugin's certificate and its key); ${flags.tlsCert === undefined ? "--tls-cert" : "--tls-key"} is missing`);
+  }
+  if (noClientAuth && flags.tlsCa !== undefined) throw new UsageError("--tls-ca checks hosts' client certificates and --tls-no-client-auth turns that off: give one of them");
+  if (!noClientAuth && flags.tlsCa === undefined) {
+    throw new UsageError("client certificates are required by default: give --tls-ca <file> (the CA that signs the hosts' certificates), or --tls-no-client-auth to let any host that reaches the port call the plugin");
+  }
+  const read = async (flag: string, file: string): Promise<Buffer> => {
+    const path = resolve(ctx.cwd, file);
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new Error(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    }
+  };
+  const [cert, key, ca] = await Promise.all([read("--tls-cert", flags.tlsCert), read("--tls-key", flags.tlsKey), flags.tlsCa === undefined ? undefined : read("--tls-ca", flags.tlsCa)]);
+  return { cert, key, ...(ca !== undefined && { ca }), requireClientCert: !noClientAuth };
+}
+
+/** How the ready line describes a listening server's transport. */
+function transportText(server: HookPluginServer): string {
+  if (server.tls === undefined) return "";
+  return server.tls.clientCertRequired ? " over TLS, client certificates required" : " over TLS, client certificates not required (--tls-no-client-auth)";
+}
+
+/**
+ * `hookplugins serve <plugin> --socket <path> | --port <n> [--host <addr>] [--tls-cert --tls-key --tls-ca |
+ * --tls-no-client-auth]`: serves one plugin until SIGTERM or SIGINT.
+ */
+export async function serveCommand(ctx: CommandContext, target: string, options: ServeFlags): Promise<void> {
   if ((options.socket === undefined) === (options.port === undefined)) throw new UsageError("serve needs exactly one of --socket <path> or --port <n>");
+  if (options.host !== undefined && options.port === undefined) throw new UsageError("--host goes with --port: it is the address the TCP port listens on");
   const port = options.port === undefined ? undefined : Number(options.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port must be a TCP port number, got "${options.port}"`);
+  const tls = await tlsOfFlags(ctx, options);
   const location = await loadForServing(ctx, target);
   const server = await serve(defaultRegistry, {
-    ...(options.socket !== undefined ? { socket: resolve(ctx.cwd, options.socket) } : { port: port!, host: "127.0.0.1" }),
+    ...(options.socket !== undefined ? { socket: resolve(ctx.cwd, options.socket) } : { port: port!, host: options.host ?? "127.0.0.1", ...(tls && { tls }) }),
     name: location.manifest.name,
   });
   const closed = new Promise<void>((done) => server.server.once("close", () => done()));
-  if (ctx.out.json) ctx.out.data({ serving: location.manifest.name, address: server.address, capabilities: server.capabilities });
-  else ctx.out.line(`Serving plugin "${location.manifest.name}" on ${server.address} (stop with SIGTERM or Ctrl-C).`);
+  if (ctx.out.json) ctx.out.data({ serving: location.manifest.name, address: server.address, ...(server.tls && { tls: server.tls }), capabilities: server.capabilities });
+  else ctx.out.line(`Serving plugin "${location.manifest.name}" on ${server.address}${transportText(server)} (stop with SIGTERM or Ctrl-C).`);
+  if (tls === undefined && options.host !== undefined && !/^(127\.|::1$|localhost$)/.test(options.host)) {
+    process.stderr.write(`warning: serving without TLS on ${options.host}: anyone who reaches the port can call the plugin; add --tls-cert, --tls-key and --tls-ca\n`);
+  }
   await closed;
 }
 

@@ -5,8 +5,8 @@
  * until one returns a promise. From then on the run goes on by itself from that plugin's place in the chain,
  * driven by promise callbacks one step at a time, so sync plugins never pay for a promise and async plugins pay
  * for one `then` each, as in tapable's own async hooks. A run is one object: the sync pass, the async steps and
- * the watchdog's list links all live on it (one plugin's call is in pluginCalls.ts, the clock and the events in
- * timedRun.ts).
+ * the watchdog's list links all live on it. One plugin's call is in pluginCall.ts, the clock and the events in
+ * runEvents.ts, the run's errors in runFailures.ts.
  *
  * Time limits: an async step's deadline counts from the moment its plugin was called. The clock is read once per
  * async step: when the step settles (a result at or after the deadline is refused as a timeout), and that reading
@@ -16,11 +16,17 @@
 import { PluginAbortedError, PluginHookError, PluginTimeoutError } from "../errors.js";
 import type { Chain } from "./chain.js";
 import type { ChainEntry } from "./chainEntry.js";
-import type { HookSpec } from "./hookSpec.js";
-import type { HostCore } from "./hostCore.js";
-import { PluginCalls, type FailureMode } from "./pluginCalls.js";
+import type { CallContext } from "./hookContext.js";
+import type { HookSpec, RunValues } from "./hookSpec.js";
+import type { HookEndEvent, HookErrorEvent, HostCore } from "./hostCore.js";
+import { acceptResult, failPlugin, invokePlugin, reportFailure } from "./pluginCall.js";
+import { flushBefore, flushEvents, readClock } from "./runEvents.js";
 import { collectedFailures } from "./runFailures.js";
+import { channelActive, type HookCall } from "./tracing.js";
 import type { Watched } from "./watchdog.js";
+
+/** What a run does when a fail-closed plugin fails: stop at once, or go on and report all failures at the end. */
+export type FailureMode = "stop" | "collect";
 
 const noop = (): void => {};
 // The resolvers of the promise being made: one shared executor, no closure per run.
@@ -32,11 +38,51 @@ function executor(resolve: (value: unknown) => void, reject: (error: unknown) =>
 }
 
 /** State of one host call. */
-export class Run extends PluginCalls implements Watched {
+export class Run implements Watched, RunValues {
+  /** The value flowing through a waterfall. */
+  value: unknown = undefined;
+  /** First extra argument of the hook point. */
+  a: unknown = undefined;
+  /** Second extra argument of the hook point. */
+  b: unknown = undefined;
+  /** Per-kind accumulator (started daemon plugins, the stream composer). */
+  acc: unknown = undefined;
+  /** Failures collected in "collect" mode. */
+  errors: PluginHookError[] | undefined = undefined;
+  /** The pending async step's promise, while there is one. */
+  pending: PromiseLike<unknown> | undefined = undefined;
+  /** The plugin called last: the pending step's plugin, or the one named when the caller cancels. */
+  current: ChainEntry | undefined = undefined;
+  /** When the pending step's limit runs out (host clock time; Infinity: no limit). */
+  deadline = Infinity;
   /** Previous run in the watchdog's list. */
   prev: Watched | undefined = undefined;
   /** Next run in the watchdog's list. */
   next: Watched | undefined = undefined;
+  /** Whether plugin calls are timed for the host's events: a hookStart/End/Error listener existed when the call began. */
+  readonly timed: boolean;
+  /** Whether the TracingChannel had subscribers when the call began. */
+  readonly publish: boolean;
+
+  // The fields below are the run's internals, shared with pluginCall.ts and runEvents.ts only.
+  /** The pending step's call context. */
+  stepCtx: CallContext | undefined = undefined;
+  /** The pending step's input (the fail-open copy for a fail-open plugin). */
+  stepInput: unknown = undefined;
+  /** The pending step's fail-open snapshot. */
+  stepSnapshot: unknown = undefined;
+  /** The pending step's TracingChannel message. */
+  stepMessage: HookCall | undefined = undefined;
+  /** When the plugin called last started (read only for a timed run). */
+  startedAt = 0;
+  /** The last clock reading. */
+  clock = 0;
+  /** Whether no plugin ran since the last reading (then it is also the next plugin's start). */
+  fresh = false;
+  /** hookEnd/hookError events of calls that finished in this synchronous stretch: the first `waiting`, in call order (kept for the next stretch). */
+  events: (HookEndEvent | HookErrorEvent)[] | undefined = undefined;
+  /** How many of `events` wait to be emitted. */
+  waiting = 0;
 
   // where the run goes on after an async step
   #list: readonly ChainEntry[] = [];
@@ -53,12 +99,13 @@ export class Run extends PluginCalls implements Watched {
 
   /** Creates a run of `spec` for `core`; `signal` is the caller's. */
   constructor(
-    core: HostCore,
-    spec: HookSpec,
+    readonly core: HostCore,
+    readonly spec: HookSpec,
     readonly signal: AbortSignal | undefined,
-    mode: FailureMode = "stop",
+    readonly mode: FailureMode = "stop",
   ) {
-    super(core, spec, mode);
+    this.publish = channelActive();
+    this.timed = core.listening;
   }
 
   /** Runs the plugins that `chain.call` visits; resolves with the hook point's result. */
@@ -69,11 +116,11 @@ export class Run extends PluginCalls implements Watched {
       if (this.pending === undefined) {
         if (this.errors !== undefined) throw collectedFailures(this.spec.name, this.errors);
         const value = this.spec.result(this);
-        this.flush();
+        flushEvents(this);
         return Promise.resolve(value);
       }
     } catch (error) {
-      return Promise.reject(this.flushBefore(error));
+      return Promise.reject(flushBefore(this, error));
     }
     return this.#continue();
   }
@@ -90,7 +137,7 @@ export class Run extends PluginCalls implements Watched {
     // once a step is pending, the run goes on by itself from the pending plugin's place
     if (this.pending !== undefined) return;
     if (this.signal !== undefined && this.signal.aborted) throw this.cancelled();
-    this.invoke(entry);
+    invokePlugin(this, entry);
     if (this.pending !== undefined) this.#index = entry.pos + 1;
   }
 
@@ -156,7 +203,7 @@ export class Run extends PluginCalls implements Watched {
     this.pending!.then(this.#onDone, this.#onFailed);
     if (this.waiting > 0) {
       try {
-        this.flush();
+        flushEvents(this);
       } catch (error) {
         // a listener threw: the run fails with its error, and the pending call is aborted
         this.stepCtx!.abort(error);
@@ -167,14 +214,14 @@ export class Run extends PluginCalls implements Watched {
 
   #stepDone(result: unknown): void {
     // a result that arrives at or after the deadline is refused, even when the watchdog has not fired yet
-    if (this.deadline !== Infinity && this.read() >= this.deadline) {
+    if (this.deadline !== Infinity && readClock(this) >= this.deadline) {
       this.timeOut();
       return;
     }
     this.pending = undefined;
     this.deadline = Infinity;
     try {
-      this.accept(this.current!, result, this.stepInput, this.stepMessage, true, this.stepSnapshot);
+      acceptResult(this, this.current!, result, this.stepInput, this.stepMessage, true, this.stepSnapshot);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -183,7 +230,7 @@ export class Run extends PluginCalls implements Watched {
   }
 
   #stepFailed(error: unknown): void {
-    if (this.deadline !== Infinity && this.read() >= this.deadline) {
+    if (this.deadline !== Infinity && readClock(this) >= this.deadline) {
       this.timeOut();
       return;
     }
@@ -194,7 +241,7 @@ export class Run extends PluginCalls implements Watched {
     this.pending = undefined;
     this.deadline = Infinity;
     try {
-      this.fail(this.current!, error, this.stepMessage, true, this.stepInput, this.stepSnapshot);
+      failPlugin(this, this.current!, error, this.stepMessage, true, this.stepInput, this.stepSnapshot);
     } catch (stop) {
       this.#settle(stop);
       return;
@@ -208,7 +255,7 @@ export class Run extends PluginCalls implements Watched {
       const entry = list[this.#index++]!;
       if (!entry.enabled) continue;
       try {
-        this.invoke(entry);
+        invokePlugin(this, entry);
       } catch (error) {
         this.#settle(error);
         return;
@@ -238,7 +285,7 @@ export class Run extends PluginCalls implements Watched {
     const error = this.cancelled();
     if (this.pending !== undefined) {
       this.stepCtx!.abort(this.signal!.reason);
-      if (error instanceof PluginHookError) this.failed(this.current!, error, this.stepMessage, true);
+      if (error instanceof PluginHookError) reportFailure(this, this.current!, error, this.stepMessage, true);
     }
     this.#drop(error);
   }
@@ -254,10 +301,10 @@ export class Run extends PluginCalls implements Watched {
   #settle(error: unknown, value?: unknown, ok = false): void {
     if (this.#settled) return;
     if (this.waiting > 0) {
-      if (!ok) error = this.flushBefore(error);
+      if (!ok) error = flushBefore(this, error);
       else {
         try {
-          this.flush();
+          flushEvents(this);
         } catch (listenerError) {
           error = listenerError;
           ok = false;

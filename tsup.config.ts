@@ -23,7 +23,7 @@ const hosts = [{ name: "minid/main", entry: "examples/minid/src/main.ts", root: 
  * that file alone, not as tsup's `banner`, which every file of the build would get.
  */
 async function defineRequire(outDir: string): Promise<void> {
-  const line = "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);";
+  const line = "import { createRequire as __hookpluginsChunkCreateRequire } from 'node:module'; const require = __hookpluginsChunkCreateRequire(import.meta.url);";
   for (const name of await readdir(outDir)) {
     if (!name.endsWith(".js")) continue;
     const file = join(outDir, name);

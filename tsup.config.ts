@@ -59,31 +59,23 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   // them use (the engine above all) is in shared chunk files, loaded once. The CLI and the subpaths reach the engine
   // through "hookplugins" (tsconfig's paths: the sources), so it is never copied into them.
   const esmEntries = { ...index, ...esbuildPlugin, ...external, ...docker, ...runtime, ...cri, cli: "src/cli/main.ts" };
-  // The CommonJS builds cannot share chunks (esbuild splits ES modules only): the subpaths require the library as
-  // "hookplugins" (dist/index.cjs), so they hold only their own code and share the library's state.
-  const cjsExternal = (...names: string[]): Options => ({ external: names });
-  const library: Options[] = [
-    { ...tools, entry: esmEntries, format: "esm", splitting: true, dts: false, onSuccess: () => defineRequire(common.outDir!) },
-    { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
-    { ...common, entry: external, format: "cjs", shims: true, ...cjsExternal("hookplugins"), dts: dtsOf(external) },
-    { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
-    { ...tools, entry: docker, format: "cjs", shims: true, ...cjsExternal("hookplugins", "hookplugins/external", "hookplugins/runtime"), dts: dtsOf(docker) },
-    { ...tools, entry: runtime, format: "cjs", shims: true, ...cjsExternal("hookplugins"), dts: dtsOf(runtime) },
-    { ...tools, entry: cri, format: "cjs", shims: true, ...cjsExternal("hookplugins", "hookplugins/external"), dts: dtsOf(cri) },
-  ];
-  // The ES modules' declarations, one build each: the subpaths' import the library's types as "hookplugins" (one
-  // PluginRegistry declaration: a registry from createRegistry() is accepted by loadExternalPlugins).
-  if (cli.dts !== false) {
-    for (const [entry, externals] of [
-      [index, []],
-      [esbuildPlugin, []],
-      [external, ["hookplugins"]],
-      [docker, ["hookplugins", "hookplugins/external", "hookplugins/runtime"]],
-      [runtime, ["hookplugins"]],
-      [cri, ["hookplugins", "hookplugins/external"]],
-    ] as const) {
-      library.push({ ...tools, entry, format: "esm", external: [...externals], dts: { entry, resolve: ["typed-emitter"], only: true } });
-    }
+  // Each entry with the package's own subpaths it imports by name. The CommonJS builds cannot share chunks (esbuild
+  // splits ES modules only): they require the library as "hookplugins" (dist/index.cjs), so each holds only its own
+  // code and shares the library's state. The declarations do the same for both formats: one PluginRegistry
+  // declaration, so a registry from createRegistry() is accepted by loadExternalPlugins.
+  const entries = [
+    [index, []],
+    [esbuildPlugin, []],
+    [external, ["hookplugins"]],
+    [docker, ["hookplugins", "hookplugins/external", "hookplugins/runtime"]],
+    [runtime, ["hookplugins"]],
+    [cri, ["hookplugins", "hookplugins/external"]],
+  ] as const;
+  const library: Options[] = [{ ...tools, entry: esmEntries, format: "esm", splitting: true, dts: false, onSuccess: () => defineRequire(common.outDir!) }];
+  for (const [entry, imports] of entries) {
+    library.push({ ...tools, entry, format: "cjs", shims: true, external: [...imports], dts: dtsOf(entry) });
+    // the ES modules' declarations, without their code (which the split build above makes)
+    if (cli.dts !== false) library.push({ ...tools, entry, format: "esm", external: [...imports], dts: { entry, resolve: ["typed-emitter"], only: true } });
   }
   if (cli.hookpluginsLibOnly) return library;
   const hostBuilds = hosts

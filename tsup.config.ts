@@ -8,12 +8,31 @@
  * small part of them). typed-emitter's types are inlined into the .d.ts files, so consumers need neither it nor rxjs.
  */
 import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { defineConfig, type Options } from "tsup";
 import type { RepoBuildOptions } from "./scripts/build.js";
 import { hookpluginsEsbuildPlugin } from "./src/esbuild/index.js";
 
 /** The repo's host bundles: output name, entry, and the host project (with its hookplugins.json). */
 const hosts = [{ name: "minid/main", entry: "examples/minid/src/main.ts", root: "examples/minid" }];
+
+/**
+ * commander is CommonJS: its require() of Node's built-in modules goes through esbuild's `__require` helper, which
+ * needs a `require` in the ES module that defines the helper (a shared chunk of the split build). The line goes into
+ * that file alone, not as tsup's `banner`, which every file of the build would get.
+ */
+async function defineRequire(outDir: string): Promise<void> {
+  const line = "import { createRequire as __hookpluginsChunkCreateRequire } from 'node:module'; const require = __hookpluginsChunkCreateRequire(import.meta.url);";
+  for (const name of await readdir(outDir)) {
+    if (!name.endsWith(".js")) continue;
+    const file = join(outDir, name);
+    const text = await readFile(file, "utf8");
+    if (!/^var __require = /m.test(text) || text.includes(line)) continue;
+    const hashbang = text.startsWith("#!") ? text.indexOf("\n") + 1 : 0;
+    await writeFile(file, `${text.slice(0, hashbang)}${line}\n${text.slice(hashbang)}`);
+  }
+}
 
 /** Dev dependencies bundled into what ships, so installs do not pull them. */
 const bundled = ["semver", "commander"];
@@ -36,32 +55,28 @@ export default defineConfig((cli: Options & RepoBuildOptions) => {
   const runtime = { runtime: "src/runtime/index.ts" };
   // hookplugins/cri: the CRI relay in front of containerd (Node's HTTP/2, no gRPC package)
   const cri = { cri: "src/cri/index.ts" };
-  const library: Options[] = [
-    { ...common, entry: index, format: "esm", dts: dtsOf(index) },
-    { ...common, entry: index, format: "cjs", shims: true, dts: dtsOf(index) },
-    // It imports the library as "hookplugins", so it holds only its own code and shares the library's types (one
-    // PluginRegistry declaration: a registry from createRegistry() is accepted by loadExternalPlugins).
-    { ...common, entry: external, format: "esm", external: ["hookplugins"], dts: dtsOf(external) },
-    { ...common, entry: external, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(external) },
-    { ...tools, entry: esbuildPlugin, format: "esm", dts: dtsOf(esbuildPlugin) },
-    { ...tools, entry: esbuildPlugin, format: "cjs", shims: true, dts: dtsOf(esbuildPlugin) },
-    { ...tools, entry: docker, format: "esm", external: ["hookplugins", "hookplugins/external", "hookplugins/runtime"], dts: dtsOf(docker) },
-    { ...tools, entry: docker, format: "cjs", shims: true, external: ["hookplugins", "hookplugins/external", "hookplugins/runtime"], dts: dtsOf(docker) },
-    { ...tools, entry: runtime, format: "esm", external: ["hookplugins"], dts: dtsOf(runtime) },
-    { ...tools, entry: runtime, format: "cjs", shims: true, external: ["hookplugins"], dts: dtsOf(runtime) },
-    { ...tools, entry: cri, format: "esm", external: ["hookplugins", "hookplugins/external"], dts: dtsOf(cri) },
-    { ...tools, entry: cri, format: "cjs", shims: true, external: ["hookplugins", "hookplugins/external"], dts: dtsOf(cri) },
-    {
-      ...tools,
-      entry: { cli: "src/cli/main.ts" },
-      format: "esm",
-      dts: false,
-      // commander is CommonJS: its require() of Node's built-in modules needs a require in the ES module
-      banner: { js: "import { createRequire as __hookpluginsCreateRequire } from 'node:module'; const require = __hookpluginsCreateRequire(import.meta.url);" },
-      // cri-proxy imports the relay on first use from the package's own hookplugins/cri (dist/cri.js), not a copy
-      external: ["hookplugins/cri"],
-    },
-  ];
+  // The ES module builds are one build with code splitting: each entry file holds its own code, and what two of
+  // them use (the engine above all) is in shared chunk files, loaded once. The CLI and the subpaths reach the engine
+  // through "hookplugins" (tsconfig's paths: the sources), so it is never copied into them.
+  const esmEntries = { ...index, ...esbuildPlugin, ...external, ...docker, ...runtime, ...cri, cli: "src/cli/main.ts" };
+  // Each entry with the package's own subpaths it imports by name. The CommonJS builds cannot share chunks (esbuild
+  // splits ES modules only): they require the library as "hookplugins" (dist/index.cjs), so each holds only its own
+  // code and shares the library's state. The declarations do the same for both formats: one PluginRegistry
+  // declaration, so a registry from createRegistry() is accepted by loadExternalPlugins.
+  const entries = [
+    [index, []],
+    [esbuildPlugin, []],
+    [external, ["hookplugins"]],
+    [docker, ["hookplugins", "hookplugins/external", "hookplugins/runtime"]],
+    [runtime, ["hookplugins"]],
+    [cri, ["hookplugins", "hookplugins/external"]],
+  ] as const;
+  const library: Options[] = [{ ...tools, entry: esmEntries, format: "esm", splitting: true, dts: false, onSuccess: () => defineRequire(common.outDir!) }];
+  for (const [entry, imports] of entries) {
+    library.push({ ...tools, entry, format: "cjs", shims: true, external: [...imports], dts: dtsOf(entry) });
+    // the ES modules' declarations, without their code (which the split build above makes)
+    if (cli.dts !== false) library.push({ ...tools, entry, format: "esm", external: [...imports], dts: { entry, resolve: ["typed-emitter"], only: true } });
+  }
   if (cli.hookpluginsLibOnly) return library;
   const hostBuilds = hosts
     .filter((host) => existsSync(host.entry))

@@ -61,5 +61,7 @@ export {
   writePluginState,
 } from "./state/index.js";
 export type { PluginState } from "./state/index.js";
+export { listenForShutdown } from "./process/shutdownSignals.js";
+export type { ShutdownOptions, ShutdownSignal, ShutdownSignals } from "./process/shutdownSignals.js";
 export type { PluginManifest } from "./inclusion/pluginManifest.js";
 export type { ProjectManifest } from "./inclusion/projectManifest.js";

@@ -2,7 +2,7 @@
  * The opt-in audit of a waterfall run: which plugin changed which leaf field. It wraps a hook point's spec for one
  * call only, so a call without `audit` runs the plain spec and pays nothing.
  */
-import type { HookSpec } from "../dispatch/run.js";
+import type { HookSpec } from "../dispatch/hookSpec.js";
 import { copyData } from "../dispatch/copyData.js";
 import { diffLeaves } from "./leafDiff.js";
 

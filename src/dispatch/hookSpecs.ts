@@ -8,7 +8,7 @@ import type { ChainEntry } from "./chainEntry.js";
 import { copyData } from "./copyData.js";
 import { checkPrestartList } from "./prestartHooks.js";
 import { restoreStream, snapshotStream } from "./streamDetach.js";
-import type { HookSpec, Run } from "./run.js";
+import type { HookSpec, RunValues } from "./hookSpec.js";
 import { StreamComposer } from "./streamComposer.js";
 
 function show(value: unknown): string {
@@ -32,7 +32,7 @@ function cloneData(value: unknown): unknown {
 const kindOf = (name: HookName): DispatchKind => hookPoints.find((point) => point.name === name)!.kind;
 
 const same = (value: unknown): unknown => value;
-const valueOf = (run: Run): unknown => run.value;
+const valueOf = (run: RunValues): unknown => run.value;
 const nothing = (): undefined => undefined;
 
 /** A waterfall over a plain-data object: mutate in place or return a replacement object. */

@@ -14,7 +14,8 @@ import { DaemonLifecycle } from "./daemonLifecycle.js";
 import { hookSpecs } from "./hookSpecs.js";
 import { HostCore, type HostEventEmitter } from "./hostCore.js";
 import { checkPrestartHook, mergePrestartHooks } from "./prestartHooks.js";
-import { Run, type HookSpec } from "./run.js";
+import type { HookSpec } from "./hookSpec.js";
+import { Run } from "./run.js";
 import { auditedSpec, type AuditEntry } from "../audit/auditedSpec.js";
 
 /** Options of every host call. */

@@ -9,7 +9,7 @@ import type { DispatchKind, HookName } from "../plugins/hookPoints.js";
 import type { FailPolicy, PluginType } from "../plugins/interfaces.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
 import type { CallContext } from "./hookContext.js";
-import type { Run } from "./run.js";
+import type { RunValues } from "./hookSpec.js";
 
 /** The name of the TracingChannel every hook call is published on (channels `tracing:hookplugins:hook:start`, ...). */
 export const hookTracingChannelName = "hookplugins:hook";
@@ -53,7 +53,7 @@ function hasStores(channel: object): boolean {
 
 /** How a hook point calls a plugin (HookSpec.invoke). */
 interface InvokeSpec {
-  invoke(fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown;
+  invoke(fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: RunValues): unknown;
 }
 
 /** The message of one published plugin call: plain data, own fields only. */
@@ -79,7 +79,7 @@ export class HookCall implements HookTraceMessage {
 }
 
 /** Publishes `start` and calls the plugin, inside the stores bound to the start channel if there are any. */
-export function invokePublished(message: HookCall, spec: InvokeSpec, fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: Run): unknown {
+export function invokePublished(message: HookCall, spec: InvokeSpec, fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: RunValues): unknown {
   const start = tc.start;
   if (!hasStores(start)) {
     // what runStores does when no store is bound, without its closures

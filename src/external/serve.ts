@@ -4,7 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createRegistry, hookMethods, pluginTypes, type FailPolicy, type HookContext, type HookName, type PluginRegistry, type PluginType, type RegisteredPlugin } from "hookplugins";
+import { createRegistry, hookMethods, listenForShutdown, pluginTypes, type FailPolicy, type HookContext, type HookName, type PluginRegistry, type PluginType, type RegisteredPlugin } from "hookplugins";
 import { protocolVersions, wireMethodOf, type Capabilities, type CapabilityEntry } from "./protocol.js";
 import { listenV1Plugin, V1PluginError, type V1Handler, type V1ListenOptions, type V1PluginServer, type V1StreamHandler } from "./v1Server.js";
 
@@ -220,20 +220,10 @@ export async function serve(plugins: ServablePlugins, options: ServeOptions): Pr
   const { implements: implementsList, handlers, capabilities } = hookPluginHandlers(plugins, options.name);
   const server = await listenV1Plugin({ ...options, implements: implementsList, handlers });
   const close = server.close;
-  let onSignal: (() => void) | undefined;
+  const signals = options.handleSignals === false ? undefined : listenForShutdown();
   let closing: Promise<void> | undefined;
   // listeners stay until the server has closed: a repeated signal during close is ignored, not Node's default kill
-  const closeAll = (): Promise<void> =>
-    (closing ??= close().finally(() => {
-      if (onSignal) {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-      }
-    }));
-  if (options.handleSignals !== false) {
-    onSignal = () => void closeAll();
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  }
+  const closeAll = (): Promise<void> => (closing ??= close().finally(() => signals?.dispose()));
+  void signals?.first.then(() => void closeAll());
   return { ...server, capabilities, close: closeAll };
 }

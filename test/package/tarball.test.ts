@@ -14,6 +14,9 @@ import { criRelayMarker, filesHolding, runRecordingLoads } from "../support/load
 import { describeDocSnippets } from "./docSnippetsCompile.js";
 import { folderBytes, packAndInstall, type PackedPackage } from "./packedPackage.js";
 
+/** The text only a file holding the engine has: createHost's definition (a caller has only its name). */
+const engineMarker = "function createHost(";
+
 let pkg: PackedPackage;
 
 beforeAll(async () => {
@@ -198,12 +201,28 @@ describe("the packed tarball", () => {
     expect(manifest["bundleDependencies"] ?? manifest["bundledDependencies"]).toBeUndefined();
   });
 
-  it("imports only Node's own modules, hookplugins and hookplugins/external from dist/cri.js and dist/cri.cjs", async () => {
-    for (const file of ["dist/cri.js", "dist/cri.cjs"]) {
-      const imported = importedModules(await readFile(join(pkg.stage, file), "utf8"));
-      expect(imported.filter((name) => !isBuiltin(name) && name !== "hookplugins" && name !== "hookplugins/external"), file).toEqual([]);
-      expect(imported, file).toContain("hookplugins/external");
-    }
+  it("imports only Node's own modules and the package's own chunks from dist/cri.js, and only hookplugins and hookplugins/external besides them from dist/cri.cjs", async () => {
+    const esm = importedModules(await readFile(join(pkg.stage, "dist/cri.js"), "utf8"));
+    expect(esm.filter((name) => !isBuiltin(name) && !/^\.\/chunk-[\w-]+\.js$/.test(name))).toEqual([]);
+    const cjs = importedModules(await readFile(join(pkg.stage, "dist/cri.cjs"), "utf8"));
+    expect(cjs.filter((name) => !isBuiltin(name) && name !== "hookplugins" && name !== "hookplugins/external")).toEqual([]);
+    expect(cjs).toContain("hookplugins/external");
+  });
+
+  it("holds the engine once per module format: one shared chunk for every ES module entry and the CLI, and dist/index.cjs for the CommonJS subpaths", async () => {
+    const scripts = pkg.files.filter((f) => /^dist\/[^/]+\.(c|m)?js$/.test(f)).map((f) => join(pkg.stage, f));
+    const holding = (await filesHolding(scripts, engineMarker)).map((file) => file.slice(file.lastIndexOf("/") + 1));
+    expect(holding.sort()).toEqual([expect.stringMatching(/^chunk-[\w-]+\.js$/), "index.cjs"]);
+    const chunk = `./${holding.find((name) => name.endsWith(".js"))}`;
+    // each ES module entry reaches the engine through that chunk, directly or through a chunk that imports it
+    const reaches = async (file: string, seen = new Set<string>()): Promise<boolean> => {
+      for (const name of importedModules(await readFile(join(pkg.stage, "dist", file), "utf8")).filter((n) => n.startsWith("./"))) {
+        if (name === chunk) return true;
+        if (!seen.has(name) && (seen.add(name), await reaches(name, seen))) return true;
+      }
+      return false;
+    };
+    for (const entry of ["index.js", "external.js", "docker.js", "runtime.js", "cli.js"]) expect(await reaches(entry), entry).toBe(true);
   });
 
   it("has no file that imports a gRPC package", async () => {
@@ -223,7 +242,10 @@ describe("the packed tarball", () => {
     const result = await runRecordingLoads(["main.js"], dir);
     expect(result.code, result.stderr).toBe(0);
     const library = join(pkg.consumers, "node_modules", "hookplugins");
-    expect(result.loaded.filter((file) => file.startsWith(library))).toEqual([join(library, "dist", "index.js")]);
+    const loaded = result.loaded.filter((file) => file.startsWith(library)).map((file) => file.slice(library.length + 1));
+    expect(loaded[0]).toBe("dist/index.js");
+    // the rest are chunks the library shares with the subpaths: no subpath's or the CLI's own file
+    expect(loaded.slice(1).filter((file) => !/^dist\/chunk-[\w-]+\.js$/.test(file))).toEqual([]);
     expect(await filesHolding(result.loaded, criRelayMarker)).toEqual([]);
   });
 

@@ -10,7 +10,7 @@ import { loadProjectHost } from "../../docker/projectHost.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../output.js";
 import { timeoutOption } from "../optionValues.js";
-import { listenForShutdown } from "../shutdownSignals.js";
+import { listenForShutdown } from "../../process/shutdownSignals.js";
 
 /** The options of `hookplugins cri-proxy`, as typed. */
 export interface CriProxyCommandOptions {

@@ -10,7 +10,7 @@ import type { OnChange } from "../../docker/authz.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../output.js";
 import { timeoutOption } from "../optionValues.js";
-import { listenForShutdown, type ShutdownSignals } from "../shutdownSignals.js";
+import { listenForShutdown, type ShutdownSignals } from "../../process/shutdownSignals.js";
 
 /** The options of `hookplugins docker-plugin`. */
 export interface DockerPluginOptions {

@@ -11,7 +11,7 @@ import { parseUpstreamAddress } from "../../docker/proxy/upstreamAddress.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../output.js";
 import { timeoutOption } from "../optionValues.js";
-import { listenForShutdown } from "../shutdownSignals.js";
+import { listenForShutdown } from "../../process/shutdownSignals.js";
 
 /** The options of `hookplugins docker-proxy`. */
 export interface DockerProxyCommandOptions {

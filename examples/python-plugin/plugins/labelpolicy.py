@@ -36,8 +36,11 @@ CAPABILITIES = {
 
 
 def log(level, msg, **fields):
-    sys.stderr.write(json.dumps({"level": level, "msg": msg, **fields}) + "\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(json.dumps({"level": level, "msg": msg, **fields}) + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass  # the host reads stderr; once it is gone, nobody does (EPIPE)
 
 
 def pre_create(body):

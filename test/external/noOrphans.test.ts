@@ -270,6 +270,31 @@ describe.skipIf(!hasProc)("pid files at a host's start", () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it("naming a socket outside their folder do not get that file removed", async () => {
+    const { runDir, file } = await pidFileNaming({ pid: 999_999_999, startTime: "1", bootId: "x" }, "1");
+    const outside = join(tmp.dir, "not-in-run-dir.sock");
+    // a stale socket file (its server was killed), so only its place protects it
+    const script = `require("node:net").createServer().listen(${JSON.stringify(outside)}, () => process.kill(process.pid, "SIGKILL"))`;
+    await new Promise((r) => spawn(process.execPath, ["-e", script], { stdio: "ignore" }).once("exit", r));
+    expect(existsSync(outside)).toBe(true);
+    await writeFile(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), socket: outside }));
+    const loaded = await loadWith(runDir);
+    expect(loaded.stale).toMatchObject([{ plugin: "ghost", action: "pid-reused" }]);
+    expect(loaded.stale[0]!.message).not.toContain(outside);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(outside)).toBe(true);
+  });
+
+  it("that cannot be read are left alone", async () => {
+    const runDir = join(tmp.dir, "run-garbled");
+    await mkdir(runDir, { mode: 0o700 });
+    await writeFile(join(runDir, "garbled.pid"), "{not json");
+    await writeFile(join(runDir, "other.pid"), JSON.stringify({ plugin: "other", pid: 1 }));
+    const loaded = await loadWith(runDir);
+    expect(loaded.stale).toEqual([]);
+    expect((await readdir(runDir)).sort()).toEqual(["garbled.pid", "other.pid"]);
+  });
+
   it("written by a host that still runs are left alone, and so is its plugin", async () => {
     const self = (await processIdentity(process.pid))!;
     const { runDir, file } = await pidFileNaming(self);

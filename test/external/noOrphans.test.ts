@@ -147,10 +147,12 @@ describe.skipIf(!hasProc)("a plugin on the library's runner (it follows the host
     expect(existsSync(join(runDir, "obedient.sock"))).toBe(false); // it removed its socket on the way out
   });
 
-  it("is gone 2 s after its host is SIGKILLed during a call it has not answered", async () => {
+  it("is gone 2 s after its host is SIGKILLed during 16 calls it has not answered", async () => {
     const runDir = join(tmp.dir, "run-inflight");
-    const host = startHost({ NO_ORPHANS_EXEC_DIR: await execDirWith("obedient", join(bin, "noOrphansPlugin.mjs")), NO_ORPHANS_RUN_DIR: runDir, NO_ORPHANS_MODE: "call", NO_ORPHANS_IMAGE: "hang" });
-    await waitFor(() => host.lines.some((l) => l["event"] === "log" && l["line"] === "call received"), 10_000, "the plugin to receive the call");
+    const exec = await execDirWith("obedient", join(bin, "noOrphansPlugin.mjs"));
+    const host = startHost({ NO_ORPHANS_EXEC_DIR: exec, NO_ORPHANS_RUN_DIR: runDir, NO_ORPHANS_MODE: "call", NO_ORPHANS_IMAGE: "hang", NO_ORPHANS_CALLS: "16" });
+    const received = (): number => host.lines.filter((l) => l["event"] === "log" && l["line"] === "call received").length;
+    await waitFor(() => received() === 16, 10_000, "the plugin to receive the 16 calls");
     const record = await pidRecord(runDir, "obedient");
     expect(host.lines.some((l) => l["event"] === "called" || l["event"] === "failed")).toBe(false);
     expect(await killHostAndWait(host, record.process.pid)).toEqual([]);

@@ -1,6 +1,7 @@
 /**
  * The command line of an OCM-style executable plugin: `<exe> capabilities` prints the Capabilities JSON,
- * `<exe> serve --socket <path>` (or `--port <n>`) serves the plugin until SIGTERM or SIGINT.
+ * `<exe> serve --socket <path>` (or `--port <n>`) serves the plugin until SIGTERM or SIGINT, or until the host that
+ * started it is gone (the host pipe rule of docs/PROTOCOL.md, which serve() follows).
  */
 import { parseArgs } from "node:util";
 import { defaultRegistry } from "hookplugins";

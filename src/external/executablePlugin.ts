@@ -2,7 +2,9 @@
  * OCM-style executable plugins: `<exe> capabilities` prints the Capabilities JSON (bounded time); the process
  * `<exe> serve --socket <path>` is started on the first call, waited for until its socket accepts (bounded),
  * its output lines become pluginLog events, it is stopped after an idle time and started again on the next call,
- * and close() stops it with SIGTERM, a grace period, then SIGKILL (its whole process group: no orphans).
+ * and close() stops it with SIGTERM, a grace period, then SIGKILL (its whole process group). The process gets the host
+ * pipe (hostPipe.ts) as stdin, so it can end itself when the host dies, and a pid file beside its socket, so that
+ * the host's next start can stop it if it does not (staleProcesses.ts): no orphans.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
@@ -11,6 +13,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { checkCapabilities } from "./capabilities.js";
+import { hostPipeOnStdin, hostPipeVariable } from "./hostPipe.js";
+import { removePidFile, writePidFile } from "./pidFiles.js";
 import type { PluginLogEvent, PluginProcessEvent } from "hookplugins";
 import type { Capabilities } from "./protocol.js";
 import type { PluginTransport } from "./proxy.js";
@@ -158,11 +162,16 @@ export class ExecutablePlugin implements PluginTransport {
   }
 
   async #start(): Promise<Running> {
-    const socketPath = join(await this.runDir(), `${this.name}.sock`);
+    const runDir = await this.runDir();
+    const socketPath = join(runDir, `${this.name}.sock`);
     await rm(socketPath, { force: true });
     const startTimeoutMs = this.options.startTimeoutMs ?? 10_000;
-    const child = spawn(this.path, ["serve", "--socket", socketPath], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    // stdin is the host pipe: held open (never written) while this process lives, closed by the kernel when it dies
+    const env = { ...process.env, [hostPipeVariable]: hostPipeOnStdin };
+    const child = spawn(this.path, ["serve", "--socket", socketPath], { stdio: ["pipe", "pipe", "pipe"], detached: true, env });
+    child.stdin!.on("error", () => undefined); // EPIPE once the plugin has gone: nothing is ever written
     track(child);
+    const pidFile = child.pid === undefined ? undefined : writePidFile(runDir, this.name, this.path, socketPath, child.pid).catch(() => undefined);
     const recent: string[] = [];
     for (const stream of ["stdout", "stderr"] as const) {
       const lines = createInterface({ input: child[stream]!, crlfDelay: Infinity });
@@ -200,9 +209,12 @@ export class ExecutablePlugin implements PluginTransport {
           exitInfo = { code, signal };
           resolve();
         });
-      }).then(() => {
+      }).then(async () => {
         running.exitedAlready = true;
         running.client.close();
+        child.stdin!.destroy();
+        const written = await pidFile;
+        if (written) await removePidFile(written).catch(() => undefined);
       }),
     };
     const started = Date.now();

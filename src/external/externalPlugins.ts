@@ -3,9 +3,7 @@
  * backoff while it is not there yet), check its Capabilities, and register its proxies beside compiled-in plugins.
  */
 import { EventEmitter } from "node:events";
-import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { rm } from "node:fs/promises";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type * as TypedEmitterModule from "typed-emitter";
 import type { DefaultHostTypes, ExternalPluginEvents, HostExternalPlugins, HostTypes, PluginRegistry, PluginSource, PluginType, Unregister } from "hookplugins";
@@ -15,6 +13,8 @@ import { ExecutablePlugin, readExecutableCapabilities, type ExecutableOptions } 
 import { PluginHealth, type HealthOptions } from "./health.js";
 import { protocolVersions, type Capabilities } from "./protocol.js";
 import { createProxies, type PluginTransport } from "./proxy.js";
+import { earlierRunDirs, makeRunDir } from "./runDir.js";
+import { cleanStalePlugins, type StalePluginReport } from "./staleProcesses.js";
 import { formatPluginAddress, V1CallError, V1Client } from "./v1Client.js";
 
 /** Options of loadExternalPlugins. */
@@ -33,7 +33,10 @@ export interface ExternalPluginOptions {
   readonly health?: HealthOptions;
   /** Executable plugins' time limits and idle stop. */
   readonly executables?: ExecutableOptions;
-  /** Folder for executables' sockets (made mode 0700); default: a new temp folder, removed on close. */
+  /**
+   * Folder for executables' sockets and pid files (made mode 0700); default: a new temp folder, removed on close.
+   * At load, plugins that a host now gone left running there (or in its temp folders) are stopped and listed in `stale`.
+   */
   readonly runDir?: string;
   /** "throw" (default): a plugin that cannot be loaded fails the whole load; "skip": it is left out and listed in `failed`. */
   readonly onLoadError?: "throw" | "skip";
@@ -90,6 +93,8 @@ export interface ExternalPlugins<T extends HostTypes = DefaultHostTypes> extends
   readonly problems: readonly DiscoveryProblem[];
   /** Plugins left out because they failed to load (with onLoadError "skip"); each error has its `source`. */
   readonly failed: readonly ExternalPluginLoadError[];
+  /** Executable plugin processes (pid files, sockets) that hosts now gone left behind, cleaned at load; each is also a process warning. */
+  readonly stale: readonly StalePluginReport[];
   /** Every loaded plugin, in registration order. */
   list(): ExternalPluginInfo[];
   /**
@@ -114,6 +119,8 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
   readonly events = new EventEmitter() as unknown as ExternalEventEmitter;
   problems: DiscoveryProblem[] = [];
   failed: ExternalPluginLoadError[] = [];
+  stale: StalePluginReport[] = [];
+  #staleCleanup: Promise<void> = Promise.resolve();
   readonly #loaded = new Map<string, Loaded>();
   readonly #pending = new Map<string, Promise<Loaded>>();
   /** Aborted by close(): ends the waits between retries of plugins still being loaded. */
@@ -130,15 +137,18 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
 
   runDir = (): Promise<string> =>
     (this.#runDir ??= (async () => {
-      if (this.options.runDir) {
-        const dir = resolve(this.options.runDir);
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        await chmod(dir, 0o700);
-        return dir;
-      }
-      this.#ownsRunDir = true;
-      return mkdtemp(join(tmpdir(), "hookplugins-run-"));
+      await this.#staleCleanup; // before this host marks the folder as its own
+      this.#ownsRunDir = !this.options.runDir;
+      return makeRunDir(this.options.runDir || undefined);
     })());
+
+  /** Stops what hosts now gone left running in the runtime folders, and reports each as a warning. */
+  async #cleanStale(): Promise<void> {
+    const fixed = this.options.runDir || undefined;
+    const graceMs = this.options.executables?.stopGraceMs ?? 3000;
+    this.stale = await cleanStalePlugins(await earlierRunDirs(fixed), { graceMs, removeDirs: fixed === undefined });
+    for (const report of this.stale) process.emitWarning(report.message, { code: "HOOKPLUGINS_STALE_PLUGIN" });
+  }
 
   info(loaded: Loaded): ExternalPluginInfo {
     return {
@@ -243,10 +253,16 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
 
   /** Loads every plugin the sources hold, registering them in discovery order. */
   async loadAll(): Promise<void> {
+    if (this.sources.executableDirs?.length) {
+      this.#staleCleanup = this.#cleanStale().catch((error: unknown) =>
+        process.emitWarning(`cannot clean the executable plugins earlier hosts left running: ${(error as Error).message}`, { code: "HOOKPLUGINS_STALE_PLUGIN" }),
+      );
+    }
     const discovery = await discoverPlugins(this.sources);
     this.problems = [...discovery.problems];
     const deadline = Date.now() + (this.options.retryTotalMs ?? 15_000);
     const results = await Promise.allSettled(discovery.plugins.map((found) => this.#shared(found.name, () => this.#load(found, deadline))));
+    await this.#staleCleanup;
     const errors: ExternalPluginLoadError[] = [];
     results.forEach((result) => {
       if (result.status === "fulfilled") {

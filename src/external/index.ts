@@ -45,4 +45,6 @@ export { listenOnSocket, removeStaleSocket, SocketFileError } from "./unixSocket
 export type { SocketFileOptions } from "./unixSocket.js";
 export type { PluginAddress, PluginTlsOptions, V1CallErrorKind, V1ClientOptions } from "./v1Client.js";
 export { runExecutablePlugin } from "./executableMain.js";
+export { exitWhenHostGone, hostPipeOnStdin, hostPipeVariable, startedUnderHostPipe, watchHostPipe } from "./hostPipe.js";
+export type { StalePluginReport } from "./staleProcesses.js";
 export { externalSourcesOfProject, mergeExternalSources } from "./projectSources.js";

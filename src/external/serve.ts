@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createRegistry, hookMethods, listenForShutdown, pluginTypes, type FailPolicy, type HookContext, type HookName, type PluginRegistry, type PluginType, type RegisteredPlugin } from "hookplugins";
 import { protocolVersions, wireMethodOf, type Capabilities, type CapabilityEntry } from "./protocol.js";
+import { exitWhenHostGone } from "./hostPipe.js";
 import { listenV1Plugin, V1PluginError, type V1Handler, type V1ListenOptions, type V1PluginServer, type V1StreamHandler } from "./v1Server.js";
 
 /** What serve() accepts: a plugin object, several (one name, different interfaces), or a registry. */
@@ -19,6 +20,11 @@ export type ServeOptions = V1ListenOptions & {
   readonly maxBodyBytes?: number;
   /** Close the server (and remove its socket) on SIGTERM and SIGINT (default true). */
   readonly handleSignals?: boolean;
+  /**
+   * When a host started this process under the host pipe rule (HOOKPLUGINS_HOST_PIPE=stdin, docs/PROTOCOL.md): close
+   * the server, remove its socket and end the process once the host is gone (default true; nothing otherwise).
+   */
+  readonly exitWithHost?: boolean;
 };
 
 /** A hook plugin served over the wire protocol. */
@@ -214,16 +220,23 @@ export function hookPluginHandlers(
 /**
  * Serves `plugins` (one plugin: objects of one name, or a registry) over Docker's v1 plugin protocol on a UNIX
  * socket (mode 0600) or a TCP port, over TLS with `{ port, host, tls: { cert, key, ca } }` (client certificates
- * signed by `ca` required unless `requireClientCert: false`); on SIGTERM or SIGINT it stops and removes its socket (unless handleSignals is false).
+ * signed by `ca` required unless `requireClientCert: false`); on SIGTERM or SIGINT it stops and removes its socket (unless handleSignals is false),
+ * and it ends the process when the host that started it is gone (the host pipe rule; unless exitWithHost is false).
  */
 export async function serve(plugins: ServablePlugins, options: ServeOptions): Promise<HookPluginServer> {
   const { implements: implementsList, handlers, capabilities } = hookPluginHandlers(plugins, options.name);
   const server = await listenV1Plugin({ ...options, implements: implementsList, handlers });
   const close = server.close;
   const signals = options.handleSignals === false ? undefined : listenForShutdown();
+  let unwatchHost: (() => void) | undefined;
   let closing: Promise<void> | undefined;
   // listeners stay until the server has closed: a repeated signal during close is ignored, not Node's default kill
-  const closeAll = (): Promise<void> => (closing ??= close().finally(() => signals?.dispose()));
+  const closeAll = (): Promise<void> =>
+    (closing ??= close().finally(() => {
+      unwatchHost?.();
+      signals?.dispose();
+    }));
   void signals?.first.then(() => void closeAll());
+  if (options.exitWithHost !== false) unwatchHost = exitWhenHostGone(closeAll);
   return { ...server, capabilities, close: closeAll };
 }

@@ -1,6 +1,6 @@
 /**
  * The system tools the end-to-end tests need (root, runc, busybox, the docker CLI, Debian's docker CLI 20.10 beside it,
- * dockerd, go, openssl, and for the engine harnesses podman, the CNI plugins, docker-registry, containerd and ctr), found once per test file on PATH and in the
+ * dockerd, go, openssl, and for the engine harnesses podman, the CNI plugins, docker-registry, containerd and ctr; python3 for the Python example), found once per test file on PATH and in the
  * usual directories, and the way tests skip when one is missing.
  *
  * - `HOOKPLUGINS_TEST_NO=runc,busybox` (or `all`) makes the named tools count as missing, to try the skips.
@@ -16,10 +16,10 @@ import { describe, it, type TestContext } from "vitest";
  * A tool an end-to-end test can need; "root" is running as uid 0; "cni" is the CNI plugins' `loopback`; "docker-20.10"
  * is a docker CLI of version 20.10 (Debian 12's docker.io, /usr/bin/docker), the oldest the proxy is tested with.
  */
-export type Tool = "root" | "runc" | "busybox" | "docker" | "docker-20.10" | "dockerd" | "go" | "podman" | "cni" | "docker-registry" | "containerd" | "ctr" | "script" | "openssl";
+export type Tool = "root" | "runc" | "busybox" | "docker" | "docker-20.10" | "dockerd" | "go" | "podman" | "cni" | "docker-registry" | "containerd" | "ctr" | "script" | "openssl" | "python3";
 
 /** Every tool this module knows. */
-export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "docker-20.10", "dockerd", "go", "podman", "cni", "docker-registry", "containerd", "ctr", "script", "openssl"];
+export const allTools: readonly Tool[] = ["root", "runc", "busybox", "docker", "docker-20.10", "dockerd", "go", "podman", "cni", "docker-registry", "containerd", "ctr", "script", "openssl", "python3"];
 
 /** How to get each tool on Debian or Ubuntu. */
 export const installHints: Readonly<Record<Tool, string>> = {
@@ -37,6 +37,7 @@ export const installHints: Readonly<Record<Tool, string>> = {
   ctr: "apt-get install -y containerd",
   script: "apt-get install -y bsdutils",
   openssl: "apt-get install -y openssl",
+  python3: "apt-get install -y python3",
 };
 
 /** Directories searched after PATH, where Debian packages and manual installs put binaries. */
@@ -68,6 +69,7 @@ const binaries: Readonly<Record<Exclude<Tool, "root" | "docker-20.10">, string>>
   ctr: "ctr",
   script: "script",
   openssl: "openssl",
+  python3: "python3",
 };
 
 /** Environment variables this module reads. */

@@ -4,7 +4,8 @@
 It speaks Docker's v1 plugin protocol as hookplugins extends it (docs/PROTOCOL.md):
 
     labelpolicy.py capabilities            print the Capabilities JSON and exit
-    labelpolicy.py serve --socket <path>   serve HTTP/1.1 on a UNIX socket until SIGTERM
+    labelpolicy.py serve --socket <path>   serve HTTP/1.1 on a UNIX socket until SIGTERM, or until the host
+                                           that started it is gone (the host pipe rule)
 
 ContainerPlugin.preCreate labels every container with its owning team (from the env var TEAM=..., else
 "unknown") and refuses images from registries other than the allowed ones, with an Err the host reports.
@@ -14,7 +15,9 @@ import json
 import os
 import signal
 import socketserver
+import stat
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler
 
 NAME = "labelpolicy"
@@ -33,8 +36,11 @@ CAPABILITIES = {
 
 
 def log(level, msg, **fields):
-    sys.stderr.write(json.dumps({"level": level, "msg": msg, **fields}) + "\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(json.dumps({"level": level, "msg": msg, **fields}) + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass  # the host reads stderr; once it is gone, nobody does (EPIPE)
 
 
 def pre_create(body):
@@ -94,6 +100,32 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
+def started_by_host():
+    """The host pipe rule (docs/PROTOCOL.md): HOOKPLUGINS_HOST_PIPE=stdin and stdin is a pipe (or a socket)."""
+    if os.environ.get("HOOKPLUGINS_HOST_PIPE") != "stdin":
+        return False
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def stop_when_host_gone(server):
+    """Reads stdin until end-of-file, which means the host is gone (even if it was SIGKILLed): then stops serving."""
+
+    def watch():
+        try:
+            while os.read(0, 4096):
+                pass  # the host never writes; anything read is ignored
+        except OSError:
+            pass
+        log("info", "the host is gone: stopping")
+        server.shutdown()  # serve_forever() returns, and serve() removes the socket
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def serve(socket_path):
     if os.path.exists(socket_path):
         os.unlink(socket_path)
@@ -108,8 +140,13 @@ def serve(socket_path):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if started_by_host():
+        stop_when_host_gone(server)
     log("info", "serving", socket=socket_path)
     server.serve_forever()
+    server.server_close()
+    if os.path.exists(socket_path):
+        os.unlink(socket_path)
 
 
 def main(argv):

@@ -67,7 +67,8 @@ async function stopPlugin(record: PluginPidRecord, graceMs: number): Promise<"SI
   if (await waitGone(record.process, graceMs)) return "SIGTERM";
   // checked again right before: never signal a pid that has been given to another process since
   if (await isRunning(record.process)) signalPlugin(record.process.pid, "SIGKILL");
-  await waitGone(record.process, 1000);
+  // SIGKILL cannot be ignored, but a busy machine can take over a second to end the process and close its socket
+  await waitGone(record.process, 5000);
   return "SIGKILL";
 }
 

@@ -1,10 +1,11 @@
 /**
  * The built CLI's help, and the commands whose code it loads only when they run: `cri-proxy` imports the CRI relay
- * (a chunk of its own in dist/) on first use, so `hookplugins --help` and every other command never load it.
+ * (dist/cri.js) on first use, and `docker-proxy` and `docker-plugin` the proxy's and the bridge's chunks, so
+ * `hookplugins --help` and the commands that only show things never load them.
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { criRelayMarker, filesHolding, folderFilesHolding, runRecordingLoads } from "../support/loadedModules.js";
+import { criRelayMarker, dockerEdgeMarkers, filesHolding, folderFilesHolding, runRecordingLoads } from "../support/loadedModules.js";
 import { builtPackage, cli, makeProject, removeTemporaryFolders } from "./helpers.js";
 
 let cliFile: string;
@@ -41,6 +42,14 @@ describe("the CRI relay's code in the built CLI", () => {
       expect(result.code, result.stderr).toBe(0);
       expect(result.loaded).toContain(cliFile);
       expect(await filesHolding(result.loaded, criRelayMarker)).toEqual([]);
+    });
+  }
+
+  for (const args of [["--help"], ["plugin", "list"], ["explain"]]) {
+    it(`leaves the Docker proxy's and bridge's code unloaded in \`hookplugins ${args.join(" ")}\``, async () => {
+      const result = await runRecordingLoads([cliFile, ...args], await makeProject());
+      expect(result.code, result.stderr).toBe(0);
+      for (const marker of dockerEdgeMarkers) expect(await filesHolding(result.loaded, marker), marker).toEqual([]);
     });
   }
 

@@ -46,6 +46,9 @@ export async function runRecordingLoads(args: readonly string[], cwd: string): P
 /** The text only a bundle holding the CRI relay's code has: createCriProxy's definition (a caller has only its name). */
 export const criRelayMarker = "function createCriProxy(";
 
+/** Text that only the files holding the Docker API proxy's and the Docker plugin bridge's code contain. */
+export const dockerEdgeMarkers = ["function createDockerProxy(", "function createDockerBridge("] as const;
+
 /** The files among `files` whose text holds `marker` (e.g. criRelayMarker). */
 export async function filesHolding(files: readonly string[], marker: string): Promise<string[]> {
   const holding: string[] = [];

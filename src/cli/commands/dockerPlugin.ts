@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
-import { createDockerBridge, type DockerBridgeOptions } from "../../docker/bridge.js";
+import type { DockerBridgeOptions } from "../../docker/bridge.js";
 import { loadProjectHost } from "../../docker/projectHost.js";
 import type { OnChange } from "../../docker/authz.js";
 import type { CommandContext } from "../context.js";
@@ -58,6 +58,8 @@ async function runBridge(ctx: CommandContext, options: DockerPluginOptions, requ
   };
   let bridge;
   try {
+    // the bridge's code is loaded when the command runs, not by every command of the CLI
+    const { createDockerBridge } = await import("../../docker/bridge.js");
     bridge = await createDockerBridge(bridgeOptions);
   } catch (error) {
     await host.close();

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { createDockerProxy, type DockerProxyOptions } from "../../docker/proxy/dockerProxy.js";
+import type { DockerProxyOptions } from "../../docker/proxy/dockerProxy.js";
 import { loadProjectHost } from "../../docker/projectHost.js";
 import { parseUpstreamAddress } from "../../docker/proxy/upstreamAddress.js";
 import type { CommandContext } from "../context.js";
@@ -84,6 +84,8 @@ export async function dockerProxyCommand(ctx: CommandContext, options: DockerPro
     const { host, plugins } = await loadProjectHost(ctx.root, await ctx.stateFile(), timeoutMs !== undefined ? { timeoutMs } : {});
     let proxy;
     try {
+      // the proxy's code is loaded when the command runs, not by every command of the CLI
+      const { createDockerProxy } = await import("../../docker/proxy/dockerProxy.js");
       proxy = await createDockerProxy({ host, listen, upstream, ...(options.handoffDir !== undefined && { handoffDir: resolve(ctx.cwd, options.handoffDir) }) });
     } catch (error) {
       await host.close();

@@ -72,15 +72,22 @@ async function stopPlugin(record: PluginPidRecord, graceMs: number): Promise<"SI
   return "SIGKILL";
 }
 
-/** Removes `path` if it is a socket in `dir` nobody serves; resolves with whether it did. */
-async function removeSocket(path: string, dir: string): Promise<boolean> {
-  if (dirname(path) !== dir) return false; // a pid file names a socket elsewhere: not ours to remove
+/**
+ * Removes `path` if it is a socket in `dir` nobody serves; resolves with undefined when it did, why it did not, or
+ * false for a path outside `dir` (a pid file that names a socket elsewhere: not ours to remove or to mention).
+ */
+async function removeSocket(path: string, dir: string): Promise<string | false | undefined> {
+  if (dirname(path) !== dir) return false;
   try {
-    if (!(await lstat(path)).isSocket()) return false;
-    await removeStaleSocket(path);
-    return true;
+    if (!(await lstat(path)).isSocket()) return "it is not a socket";
   } catch {
-    return false; // gone, or something serves it
+    return "it was gone already";
+  }
+  try {
+    await removeStaleSocket(path);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message; // something serves it
   }
 }
 
@@ -102,8 +109,8 @@ async function cleanPidFile(file: string, record: PluginPidRecord, dir: string, 
     what = `${left} is no longer running`;
   }
   await rm(file, { force: true });
-  const socketRemoved = await removeSocket(record.socket, dir);
-  const message = `${what}; removed its stale pid file ${file}${socketRemoved ? ` and socket ${record.socket}` : ""}`;
+  const socketLeft = await removeSocket(record.socket, dir);
+  const message = `${what}; removed its stale pid file ${file}${socketLeft === undefined ? ` and socket ${record.socket}` : socketLeft === false ? "" : `, and left its socket ${record.socket}: ${socketLeft}`}`;
   return { plugin, pid: proc.pid, file, action, signal, message };
 }
 
@@ -130,7 +137,7 @@ async function cleanDir(dir: string, options: StaleCleanupOptions): Promise<Stal
   if (ownerGone) {
     for (const name of names.filter((n) => n.endsWith(".sock"))) {
       const file = join(dir, name);
-      if (handled.has(file) || !(await removeSocket(file, dir))) continue;
+      if (handled.has(file) || (await removeSocket(file, dir)) !== undefined) continue;
       const plugin = name.slice(0, -".sock".length);
       reports.push({ plugin, pid: undefined, file, action: "socket-removed", signal: undefined, message: `removed the stale socket ${file} of executable plugin "${plugin}": its host (pid ${owner.pid}) is gone and nothing serves it` });
     }

@@ -101,7 +101,34 @@ export class PluginAbortedError extends PluginHookError {
   }
 }
 
+/** A CliPlugin added a command (or an option flag) whose name a built-in or another plugin's command already has. */
+export class CliCommandConflictError extends PluginHookError {
+  override name = "CliCommandConflictError";
+  /** The command's name. */
+  readonly command: string;
+  /** The plugin whose command (or flag) was there first; undefined: a built-in command. */
+  readonly other: string | undefined;
+  /** The flag that conflicts, when it is an option rather than the command itself. */
+  readonly flag: string | undefined;
+
+  /** Creates the error: `plugin` (in `hook`) added `command` (or its `flag`), which `other` (undefined: built-in) already has. */
+  constructor(plugin: string, hook: HookName, command: string, other: string | undefined, flag?: string) {
+    const owner = other === undefined ? `the built-in command "${command}"` : `plugin "${other}"'s command "${command}"`;
+    const what = flag === undefined ? `adds command "${command}", which ${owner} already is` : `adds option ${flag} to command "${command}", which ${owner} already has`;
+    const fix =
+      flag === undefined
+        ? `rename the plugin's command, or wrap the existing one by returning it under the same name in its place`
+        : `rename the plugin's option, or replace the command's option list instead of adding to it`;
+    const cause = new Error(`command "${command}"${flag === undefined ? "" : ` option ${flag}`} defined twice`);
+    super(plugin, hook, cause, `plugin "${plugin}" ${what}, in ${hook}; ${fix}`);
+    this.command = command;
+    this.other = other;
+    this.flag = flag;
+  }
+}
+
 shareInstanceof(PluginRegistrationError, "PluginRegistrationError");
 shareInstanceof(PluginHookError, "PluginHookError");
 shareInstanceof(PluginTimeoutError, "PluginTimeoutError");
 shareInstanceof(PluginAbortedError, "PluginAbortedError");
+shareInstanceof(CliCommandConflictError, "CliCommandConflictError");

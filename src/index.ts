@@ -8,6 +8,12 @@ export { hookMethods, hookPoints, pluginTypes } from "./plugins/hookPoints.js";
 export type { DispatchKind, HookMethod, HookName, HookPointInfo } from "./plugins/hookPoints.js";
 export type {
   APIPlugin,
+  CliArgumentSpec,
+  CliCommandSpec,
+  CliInvocation,
+  CliOptionSpec,
+  CliPlugin,
+  ContainerExit,
   ContainerPlugin,
   CriConfigOf,
   CriHostTypes,
@@ -21,19 +27,22 @@ export type {
   HandlerSpec,
   HostTypes,
   ImagePlugin,
+  ImageRunConfig,
   MaybePromise,
   PluginMeta,
   PluginsOf,
   PluginType,
   PrestartHook,
+  ResolvedImage,
   VolumePlugin,
 } from "./plugins/interfaces.js";
-export { PluginAbortedError, PluginHookError, PluginRegistrationError, PluginTimeoutError } from "./errors.js";
+export { CliCommandConflictError, PluginAbortedError, PluginHookError, PluginRegistrationError, PluginTimeoutError } from "./errors.js";
 export { createRegistry } from "./registry/registry.js";
 export type { PluginRegistry, RegisteredPlugin, RegistryChange, Unregister } from "./registry/registry.js";
 export {
   defaultRegistry,
   registerAPIPlugin,
+  registerCliPlugin,
   registerContainerPlugin,
   registerCriPlugin,
   registerDaemonPlugin,
@@ -41,7 +50,18 @@ export {
   registerVolumePlugin,
 } from "./registry/defaultRegistry.js";
 export { createHost } from "./dispatch/host.js";
-export type { CallOptions, ExplainEntry, Host, HostExplanation, HostExternalPlugins, HostOptions, PreStartOptions, WaterfallOptions } from "./dispatch/host.js";
+export type {
+  CallOptions,
+  ExplainEntry,
+  Host,
+  HostExplanation,
+  HostExternalPlugins,
+  HostOptions,
+  ImageResolution,
+  ObserverOutcome,
+  PreStartOptions,
+  WaterfallOptions,
+} from "./dispatch/host.js";
 export { diffLeaves } from "./audit/leafDiff.js";
 export type { LeafChange } from "./audit/leafDiff.js";
 export type { AuditEntry } from "./audit/auditedSpec.js";

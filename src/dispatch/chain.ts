@@ -1,8 +1,9 @@
 /**
- * Builds one hook point's call sequence as a tapable SyncHook: stage = -priority, so tapable's stable
- * stage ordering gives "priority descending, registration order at equal priority".
+ * Builds one hook point's call sequence as a tapable SyncHook (a SyncBailHook for a bail point, which stops at the
+ * first plugin whose visit returns a value): stage = -priority, so tapable's stable stage ordering gives
+ * "priority descending, registration order at equal priority".
  */
-import { SyncHook } from "tapable";
+import { SyncBailHook, SyncHook } from "tapable";
 import type { HookPointInfo } from "../plugins/hookPoints.js";
 import type { RegisteredPlugin } from "../registry/registry.js";
 import type { ChainEntry, HookFunction } from "./chainEntry.js";
@@ -33,7 +34,10 @@ export interface ChainOptions {
 export function buildChain(point: HookPointInfo, plugins: readonly RegisteredPlugin[], options: ChainOptions): Chain {
   // `order` holds every plugin (disabled ones keep their place in explain()); `calls` only those that run.
   const order = new SyncHook<[Run], void, { entry: ChainEntry }>(["run"], point.name);
-  const calls = new SyncHook<[Run], void, { entry: ChainEntry }>(["run"], point.name);
+  const calls =
+    point.kind === "bail"
+      ? new SyncBailHook<[Run], true | undefined, { entry: ChainEntry }>(["run"], point.name)
+      : new SyncHook<[Run], void, { entry: ChainEntry }>(["run"], point.name);
   // reverse order: the plugins in reverse registration order at stage = +priority is exactly the mirror image
   const reverse = point.order === "reverse";
   for (const plugin of reverse ? [...plugins].reverse() : plugins) {
@@ -61,5 +65,5 @@ export function buildChain(point: HookPointInfo, plugins: readonly RegisteredPlu
     return tap.entry;
   });
   const live = enabled.length > 0;
-  return { call: live ? (run) => calls.call(run) : () => {}, entries, enabled, live };
+  return { call: live ? (run) => void calls.call(run) : () => {}, entries, enabled, live };
 }

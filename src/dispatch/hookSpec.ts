@@ -19,6 +19,8 @@ export interface RunValues {
   acc: unknown;
   /** The spec the run follows (an audited call's wrapper, not the plain spec). */
   readonly spec: HookSpec;
+  /** The failures of fail-closed plugins a "collect" or "report" run gathered, in call order. */
+  readonly errors: readonly PluginHookError[] | undefined;
 }
 
 /** How one hook point calls a plugin and folds its result into the run. */
@@ -33,6 +35,8 @@ export interface HookSpec {
   invoke(fn: HookFunction, target: object, ctx: CallContext, input: unknown, run: RunValues): unknown;
   /** Folds a plugin's result into the run; throws a TypeError saying what a valid result is. */
   accept(run: RunValues, result: unknown, input: unknown, entry: ChainEntry): void;
+  /** Bail points only: whether the run has its answer (checked after each accepted result); no later plugin is called then. */
+  done?(run: RunValues): boolean;
   /** The value a fail-open plugin works on, so that its failure leaves the run's value untouched. */
   copy(value: unknown): unknown;
   /** Fail-open only: records, before the call, what undoing a failed call needs. */

@@ -3,10 +3,13 @@
  */
 import type { Readable } from "node:stream";
 import { hookPoints, type DispatchKind, type HookName } from "../plugins/hookPoints.js";
-import type { HandlerSpec, PrestartHook } from "../plugins/interfaces.js";
+import type { PluginHookError } from "../errors.js";
+import type { CliCommandSpec, HandlerSpec, PrestartHook } from "../plugins/interfaces.js";
 import type { ChainEntry } from "./chainEntry.js";
+import { checkCommands, ownersOf, type CommandOwners } from "./cliCommands.js";
 import { copyData } from "./copyData.js";
 import { checkPrestartList } from "./prestartHooks.js";
+import { checkResolvedImage } from "./resolvedImage.js";
 import { restoreStream, snapshotStream } from "./streamDetach.js";
 import type { HookSpec, RunValues } from "./hookSpec.js";
 import { StreamComposer } from "./streamComposer.js";
@@ -60,6 +63,19 @@ function objectWaterfall(name: HookName, what: string, invoke: HookSpec["invoke"
 /** A hook whose plugins are notified and return nothing. */
 function notification(name: HookName, invoke: HookSpec["invoke"]): HookSpec {
   return { name, kind: kindOf(name), returnsValue: false, invoke, accept: nothing, copy: same, result: nothing };
+}
+
+const noFailures: readonly PluginHookError[] = Object.freeze([]);
+
+/** An observer: every plugin gets the same arguments and runs; its result is ignored; the run resolves with the failures. */
+function observer(name: HookName, invoke: HookSpec["invoke"]): HookSpec {
+  return { name, kind: kindOf(name), returnsValue: false, invoke, accept: nothing, copy: same, result: (run) => ({ failures: run.errors ?? noFailures }) };
+}
+
+/** What a resolveImage run settles with: the provider that answered and its image. */
+interface Answer {
+  readonly plugin: string;
+  readonly image: unknown;
 }
 
 function checkHandlers(result: unknown): HandlerSpec<unknown>[] {
@@ -138,6 +154,37 @@ export const hookSpecs = {
       if (consumed) ((run.acc as StreamComposer | undefined) ??= new StreamComposer(run.value as Readable, run.spec.name)).poison(error);
     },
     result: (run) => (run.acc === undefined ? run.value : (run.acc as StreamComposer).result()),
+  },
+  postStart: observer("ContainerPlugin.postStart", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a)),
+  onExit: observer("ContainerPlugin.onExit", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),
+  resolveImage: {
+    name: "ImagePlugin.resolveImage",
+    kind: kindOf("ImagePlugin.resolveImage"),
+    returnsValue: false,
+    invoke: (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a),
+    accept(run, result, _input, entry: ChainEntry) {
+      // undefined: not this provider's reference, the next one is asked
+      if (result === undefined) return;
+      run.value = { plugin: entry.name, image: checkResolvedImage(result, run.a as string) } satisfies Answer;
+    },
+    done: (run) => run.value !== undefined,
+    copy: same,
+    result: valueOf,
+  },
+  updateCommands: {
+    name: "CliPlugin.updateCommands",
+    kind: kindOf("CliPlugin.updateCommands"),
+    returnsValue: true,
+    invoke(fn, target, ctx, input, run) {
+      // who owns each name before the plugin can change the list in place
+      run.acc = ownersOf(input as CliCommandSpec[]);
+      return fn.call(target, ctx, input);
+    },
+    accept(run, result, input, entry: ChainEntry) {
+      run.value = checkCommands(result === undefined ? input : result, run.acc as CommandOwners, entry.name, run.spec.name);
+    },
+    copy: (value) => (value as CliCommandSpec[]).map((spec) => ({ ...spec })),
+    result: valueOf,
   },
   postUpdate: notification("ContainerPlugin.postUpdate", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),
   postPull: notification("ImagePlugin.postPull", (fn, target, ctx, _input, run) => fn.call(target, ctx, run.a, run.b)),

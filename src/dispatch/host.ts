@@ -3,7 +3,8 @@
  */
 import type { Readable } from "node:stream";
 import { hookPoints, type HookName, type HookPointInfo } from "../plugins/hookPoints.js";
-import type { CriConfigOf, DefaultHostTypes, HandlerSpec, HostTypes, PrestartHook } from "../plugins/interfaces.js";
+import type { PluginHookError } from "../errors.js";
+import type { CliCommandSpec, ContainerExit, CriConfigOf, DefaultHostTypes, HandlerSpec, HostTypes, PrestartHook, ResolvedImage } from "../plugins/interfaces.js";
 import { defaultRegistry } from "../registry/defaultRegistry.js";
 import { disabledFromStateFile } from "../state/pluginState.js";
 import type { PluginRegistry } from "../registry/registry.js";
@@ -15,7 +16,7 @@ import { hookSpecs } from "./hookSpecs.js";
 import { HostCore, type HostEventEmitter } from "./hostCore.js";
 import { checkPrestartHook, mergePrestartHooks } from "./prestartHooks.js";
 import type { HookSpec } from "./hookSpec.js";
-import { Run } from "./run.js";
+import { Run, type FailureMode } from "./run.js";
 import { auditedSpec, type AuditEntry } from "../audit/auditedSpec.js";
 
 /** Options of every host call. */
@@ -34,6 +35,20 @@ export interface WaterfallOptions extends CallOptions {
 export interface PreStartOptions extends CallOptions {
   /** The host's own prestart hooks (e.g. the network setup hook at priority 0), merged with the plugins'. */
   builtin?: readonly PrestartHook[];
+}
+
+/** What an observer hook point's run ended with. */
+export interface ObserverOutcome {
+  /** The fail-closed plugins' failures, in call order (each was also a hookError event); empty when all succeeded. */
+  readonly failures: readonly PluginHookError[];
+}
+
+/** Which provider answered, and what it supplied. */
+export interface ImageResolution {
+  /** The image driver plugin that answered. */
+  readonly plugin: string;
+  /** The image it supplied. */
+  readonly image: ResolvedImage;
 }
 
 /** What createHost needs of the external plugins that `loadExternalPlugins` (hookplugins/external) loaded. */
@@ -64,6 +79,12 @@ export interface HostOptions<T extends HostTypes = DefaultHostTypes> {
    * pluginProcess) come out of host.events, and host.close() stops them.
    */
   external?: HostExternalPlugins<T>;
+  /**
+   * What observer hook points (postStart, onExit) do with fail-closed plugins' failures after every plugin ran:
+   * "report" (default) resolves with them in the ObserverOutcome; "reject" rejects with an AggregateError of them.
+   * Either way each failure is a hookError event, and it never stops the other plugins.
+   */
+  observerFailures?: "report" | "reject";
 }
 
 /** One plugin's place in host.explain(). */
@@ -96,6 +117,10 @@ export interface Host<T extends HostTypes = DefaultHostTypes> {
       endpoint: T["endpoint"],
       options?: WaterfallOptions,
     ): Promise<T["endpoint"]>;
+    /** Tells every plugin the container's process started; every plugin runs, failures are reported (HostOptions.observerFailures). */
+    postStart(container: T["container"], options?: CallOptions): Promise<ObserverOutcome>;
+    /** Tells every plugin the container's main process ended, once per exit; every plugin runs, failures are reported. */
+    onExit(container: T["container"], exit: ContainerExit, options?: CallOptions): Promise<ObserverOutcome>;
     /** Passes the raw update body through every plugin; resolves with the composed stream. */
     preUpdate(body: Readable, options?: CallOptions): Promise<Readable>;
     /** Tells every plugin that a container was updated. */
@@ -127,6 +152,13 @@ export interface Host<T extends HostTypes = DefaultHostTypes> {
   readonly image: {
     /** Tells every plugin that an image was pulled into `snapshotter`. */
     postPull(snapshotter: string, image: T["image"], options?: CallOptions): Promise<void>;
+    /** Asks the image drivers in priority order; resolves with the first answer, or undefined when none knows `ref`. */
+    resolveImage(ref: string, options?: CallOptions): Promise<ImageResolution | undefined>;
+  };
+  /** CliPlugin hook points. */
+  readonly cli: {
+    /** Runs updateCommands as a waterfall over the command list; resolves with the final commands (a conflict rejects with CliCommandConflictError). */
+    updateCommands(commands: CliCommandSpec[], options?: CallOptions): Promise<CliCommandSpec[]>;
   };
   /** Typed events: registered, unregistered, hookStart, hookEnd, hookError. */
   readonly events: HostEventEmitter;
@@ -156,6 +188,8 @@ class HostImpl {
   readonly disabled: Set<string>;
   readonly slots = new Map<HookName, Slot>();
   readonly unsubscribeRegistry: () => void;
+  /** How observer runs treat fail-closed failures. */
+  readonly observerMode: FailureMode;
   stateStamp = 0;
 
   constructor(options: HostOptions<HostTypes>) {
@@ -164,6 +198,11 @@ class HostImpl {
       throw new TypeError(`createHost: timeoutMs must be a finite number of milliseconds >= 0 (0 turns timeouts off), got ${String(timeoutMs)}`);
     }
     this.timeoutMs = timeoutMs;
+    const observerFailures = options.observerFailures ?? "report";
+    if (observerFailures !== "report" && observerFailures !== "reject") {
+      throw new TypeError(`createHost: observerFailures must be "report" (resolve with the failures) or "reject" (reject with an AggregateError), got ${JSON.stringify(observerFailures)}`);
+    }
+    this.observerMode = observerFailures === "report" ? "report" : "collect";
     this.registry = (options.registry ?? defaultRegistry) as PluginRegistry<HostTypes>;
     this.disabled = new Set([...(options.disabled ?? []), ...(options.stateFile ? disabledFromStateFile(options.stateFile) : [])]);
     for (const point of hookPoints) {
@@ -205,19 +244,22 @@ class HostImpl {
     return slot.chain;
   }
 
-  /** Runs a waterfall or notification hook point. */
-  run(slot: Slot, spec: HookSpec, value: unknown, a: unknown, b: unknown, options: CallOptions | undefined): Promise<unknown> {
+  /** Runs a hook point; `mode` says what a fail-closed plugin's failure does (observers: the host's observerMode). */
+  run(slot: Slot, spec: HookSpec, value: unknown, a: unknown, b: unknown, options: CallOptions | undefined, mode: FailureMode = "stop"): Promise<unknown> {
     const chain = this.chain(slot);
-    if (!chain.live) return Promise.resolve(spec.returnsValue ? value : undefined);
+    if (!chain.live) return Promise.resolve(spec.returnsValue ? value : mode === "stop" ? undefined : noFailures);
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const run = new Run(this.core, spec, signal);
+    const run = new Run(this.core, spec, signal, mode);
     run.value = value;
     run.a = a;
     run.b = b;
     return run.start(chain);
   }
 }
+
+/** The outcome of an observer run no plugin ran in. */
+const noFailures: ObserverOutcome = Object.freeze({ failures: Object.freeze([]) });
 
 /** The spec of one waterfall call: audited only when the caller asked for it. */
 function specFor(spec: HookSpec, options: WaterfallOptions | undefined, input: unknown): HookSpec {
@@ -237,6 +279,10 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
   const preCreateContainer = s("CriPlugin.preCreateContainer");
   const updateHandler = s("APIPlugin.updateHandler");
   const postPull = s("ImagePlugin.postPull");
+  const postStart = s("ContainerPlugin.postStart");
+  const onExit = s("ContainerPlugin.onExit");
+  const resolveImage = s("ImagePlugin.resolveImage");
+  const updateCommands = s("CliPlugin.updateCommands");
   const lifecycle = new DaemonLifecycle(impl.core, () => ({
     start: impl.chain(s("DaemonPlugin.preStartHook")),
     stop: impl.chain(s("DaemonPlugin.preStopHook")),
@@ -257,6 +303,10 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
       },
       preCreateEndpoint: (containerId, env, endpoint, options) =>
         impl.run(preCreateEndpoint, specFor(hookSpecs.preCreateEndpoint, options, endpoint), endpoint, containerId, env, options) as Promise<never>,
+      postStart: (container, options) =>
+        impl.run(postStart, hookSpecs.postStart, undefined, container, undefined, options, impl.observerMode) as Promise<ObserverOutcome>,
+      onExit: (container, exit, options) =>
+        impl.run(onExit, hookSpecs.onExit, undefined, container, exit, options, impl.observerMode) as Promise<ObserverOutcome>,
       preUpdate: (body, options) =>
         impl.run(preUpdate, hookSpecs.preUpdate, body, undefined, undefined, options) as Promise<Readable>,
       postUpdate: (rootfs, env, options) =>
@@ -281,6 +331,14 @@ export function createHost<T extends HostTypes = DefaultHostTypes>(options: Host
     image: {
       postPull: (snapshotter, image, options) =>
         impl.run(postPull, hookSpecs.postPull, undefined, snapshotter, image, options) as Promise<void>,
+      resolveImage: (ref, options) =>
+        typeof ref === "string" && ref !== ""
+          ? (impl.run(resolveImage, hookSpecs.resolveImage, undefined, ref, undefined, options) as Promise<ImageResolution | undefined>)
+          : Promise.reject(new TypeError(`host.image.resolveImage: ref must be a non-empty string (an image reference such as "dir:/images/app" or "alpine:3"), got ${JSON.stringify(ref)}`)),
+    },
+    cli: {
+      updateCommands: (commands, options) =>
+        impl.run(updateCommands, hookSpecs.updateCommands, commands, undefined, undefined, options) as Promise<CliCommandSpec[]>,
     },
     events: impl.core.events,
     explain() {

@@ -101,7 +101,7 @@ export function failPlugin(run: Run, entry: ChainEntry, error: unknown, message:
     run.fresh = false; // events and the restore ran after the reading
     return;
   }
-  if (run.mode === "collect") {
+  if (run.mode !== "stop") {
     (run.errors ??= []).push(wrapped);
     return;
   }

@@ -25,8 +25,11 @@ import { collectedFailures } from "./runFailures.js";
 import { channelActive, type HookCall } from "./tracing.js";
 import type { Watched } from "./watchdog.js";
 
-/** What a run does when a fail-closed plugin fails: stop at once, or go on and report all failures at the end. */
-export type FailureMode = "stop" | "collect";
+/**
+ * What a run does when a fail-closed plugin fails: stop at once; go on and reject with all failures at the end
+ * ("collect"); or go on and resolve, the spec's result reading the failures ("report", observers).
+ */
+export type FailureMode = "stop" | "collect" | "report";
 
 const noop = (): void => {};
 // The resolvers of the promise being made: one shared executor, no closure per run.
@@ -47,7 +50,7 @@ export class Run implements Watched, RunValues {
   b: unknown = undefined;
   /** Per-kind accumulator (started daemon plugins, the stream composer). */
   acc: unknown = undefined;
-  /** Failures collected in "collect" mode. */
+  /** Failures collected in "collect" and "report" modes. */
   errors: PluginHookError[] | undefined = undefined;
   /** The pending async step's promise, while there is one. */
   pending: PromiseLike<unknown> | undefined = undefined;
@@ -114,7 +117,7 @@ export class Run implements Watched, RunValues {
     try {
       chain.call(this);
       if (this.pending === undefined) {
-        if (this.errors !== undefined) throw collectedFailures(this.spec.name, this.errors);
+        if (this.errors !== undefined && this.mode === "collect") throw collectedFailures(this.spec.name, this.errors);
         const value = this.spec.result(this);
         flushEvents(this);
         return Promise.resolve(value);
@@ -132,13 +135,18 @@ export class Run implements Watched, RunValues {
     return this.#continue();
   }
 
-  /** Called by tapable for each enabled plugin, in priority order. */
-  visit(entry: ChainEntry): void {
+  /**
+   * Called by tapable for each enabled plugin, in priority order. Returns true when a bail point has its answer:
+   * the chain of a bail point is a SyncBailHook, which then calls no later plugin (other chains ignore the value).
+   */
+  visit(entry: ChainEntry): true | undefined {
     // once a step is pending, the run goes on by itself from the pending plugin's place
-    if (this.pending !== undefined) return;
+    if (this.pending !== undefined) return undefined;
     if (this.signal !== undefined && this.signal.aborted) throw this.cancelled();
     invokePlugin(this, entry);
     if (this.pending !== undefined) this.#index = entry.pos + 1;
+    else if (this.spec.done !== undefined && this.spec.done(this)) return true;
+    return undefined;
   }
 
   /** The error of a run its caller cancelled, naming the plugin that ran last. */
@@ -251,7 +259,10 @@ export class Run implements Watched, RunValues {
 
   #drain(): void {
     const list = this.#list;
+    const done = this.spec.done;
     while (this.#index < list.length) {
+      // a bail point that has its answer asks no later plugin
+      if (done !== undefined && done(this)) break;
       const entry = list[this.#index++]!;
       if (!entry.enabled) continue;
       try {
@@ -267,7 +278,7 @@ export class Run implements Watched, RunValues {
         return;
       }
     }
-    if (this.errors?.length) {
+    if (this.errors?.length && this.mode === "collect") {
       this.#settle(collectedFailures(this.spec.name, this.errors));
       return;
     }

@@ -14,16 +14,21 @@ export type DispatchKind =
   /** Each plugin wraps the previous stream. */
   | "stream"
   /** Start in order with rollback; stop in reverse order, all of them. */
-  | "lifecycle";
+  | "lifecycle"
+  /** Every plugin runs, in order, even when one fails; failures are collected and reported, never stop the run. */
+  | "observe"
+  /** A provider: plugins are asked in order, the first answer (not undefined) wins and no later plugin is called. */
+  | "bail";
 
 /** The methods of each plugin interface, in the order the README lists them. */
 export const hookMethods = {
-  ContainerPlugin: ["preCreate", "preStart", "preCreateEndpoint", "preUpdate", "postUpdate"],
+  ContainerPlugin: ["preCreate", "preStart", "preCreateEndpoint", "postStart", "onExit", "preUpdate", "postUpdate"],
   DaemonPlugin: ["preStartHook", "preStopHook"],
   VolumePlugin: ["preVolumeCreate"],
   CriPlugin: ["preCreateContainer"],
   APIPlugin: ["updateHandler"],
-  ImagePlugin: ["postPull"],
+  ImagePlugin: ["postPull", "resolveImage"],
+  CliPlugin: ["updateCommands"],
 } as const satisfies Record<PluginType, readonly string[]>;
 
 /** A hook method name of plugin type P. */
@@ -50,6 +55,8 @@ const kinds: Record<HookName, DispatchKind> = {
   "ContainerPlugin.preCreate": "waterfall",
   "ContainerPlugin.preStart": "collect",
   "ContainerPlugin.preCreateEndpoint": "waterfall",
+  "ContainerPlugin.postStart": "observe",
+  "ContainerPlugin.onExit": "observe",
   "ContainerPlugin.preUpdate": "stream",
   "ContainerPlugin.postUpdate": "series",
   "DaemonPlugin.preStartHook": "lifecycle",
@@ -58,6 +65,8 @@ const kinds: Record<HookName, DispatchKind> = {
   "CriPlugin.preCreateContainer": "waterfall",
   "APIPlugin.updateHandler": "waterfall",
   "ImagePlugin.postPull": "series",
+  "ImagePlugin.resolveImage": "bail",
+  "CliPlugin.updateCommands": "waterfall",
 };
 
 /** Every hook point, in interface order then method order. */

@@ -1,5 +1,5 @@
 /**
- * The six plugin interfaces a plugin author implements, and the types their hooks exchange.
+ * The seven plugin interfaces a plugin author implements, and the types their hooks exchange.
  * Method names are the camelCase forms of PouchContainer's hook plugin methods.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -72,7 +72,19 @@ export interface HandlerSpec<H = HandlerFunction> {
   handler: H;
 }
 
-/** Hooks around a container's life: create, network endpoint, start, update. */
+/** How a container's main process ended. */
+export interface ContainerExit {
+  /** Exit status; 128+n when killed by signal n (as Docker reports it). */
+  readonly code: number;
+  /** The signal that killed it ("SIGKILL", ...), or undefined when it exited by itself. */
+  readonly signal: NodeJS.Signals | undefined;
+  /** Whether the kernel's OOM killer ended it. */
+  readonly oomKilled: boolean;
+  /** When it ended, RFC 3339. */
+  readonly finishedAt: string;
+}
+
+/** Hooks around a container's life: create, network endpoint, start, exit, update. */
 export interface ContainerPlugin<
   Config extends ContainerCreateConfig = ContainerCreateConfig,
   Container = ContainerJSON,
@@ -89,6 +101,10 @@ export interface ContainerPlugin<
     env: readonly string[],
     endpoint: Ep,
   ) => MaybePromise<Ep | void>;
+  /** After the container's process started: an observer (every plugin runs; a failure is reported, never undoes the start). */
+  postStart?: (ctx: HookContext, container: Container) => MaybePromise<void>;
+  /** Once per exit of the container's main process: an observer (every plugin runs; failures are reported). */
+  onExit?: (ctx: HookContext, container: Container, exit: ContainerExit) => MaybePromise<void>;
   /** On the raw update request body: return the same stream or a transformed one. */
   preUpdate?: (ctx: HookContext, body: Readable) => MaybePromise<Readable | void>;
   /** After a container was updated, with its root filesystem path and environment. */
@@ -125,17 +141,108 @@ export interface APIPlugin<H = HandlerFunction> extends PluginMeta {
   updateHandler?: (ctx: HookContext, handlers: HandlerSpec<H>[]) => MaybePromise<HandlerSpec<H>[] | void>;
 }
 
+/** An image config as OCI's image-spec "config" object spells it. */
+export interface ImageRunConfig {
+  /** Environment as KEY=value strings. */
+  Env?: string[];
+  /** Default arguments. */
+  Cmd?: string[];
+  /** The program and its first arguments. */
+  Entrypoint?: string[];
+  /** Working directory of the process. */
+  WorkingDir?: string;
+  /** User (name, uid or uid:gid) the process runs as. */
+  User?: string;
+  /** The image's labels. */
+  Labels?: Record<string, string>;
+}
+
+/** What an image driver supplies: a root filesystem folder and the image's config. */
+export interface ResolvedImage {
+  /** The reference it resolved. */
+  readonly ref: string;
+  /** Absolute path of the root filesystem folder. */
+  readonly rootfs: string;
+  /** The image's config. */
+  readonly config: ImageRunConfig;
+  /** The image's content digest ("sha256:..."), when it has one. */
+  readonly digest?: string;
+}
+
 /** Hooks around images. */
 export interface ImagePlugin<Image = ImageInfo> extends PluginMeta {
   /** After an image was pulled (or imported) into `snapshotter`. */
   postPull?: (ctx: HookContext, snapshotter: string, image: Image) => MaybePromise<void>;
+  /**
+   * An image driver: asked in priority order, the first answer supplies the image. Return undefined when `ref` is not
+   * this plugin's; throw when it is but cannot be supplied (a fail-open plugin's throw is reported and the next is asked).
+   */
+  resolveImage?: (ctx: HookContext, ref: string) => MaybePromise<ResolvedImage | undefined | void>;
+}
+
+/** One option (flag) of a CLI command, in commander's syntax. */
+export interface CliOptionSpec {
+  /** "--force", "-n, --name <value>", "--tag <tags...>". */
+  readonly flags: string;
+  /** One line for --help. */
+  readonly description: string;
+  /** The value when the flag is not given. */
+  readonly defaultValue?: string | boolean;
+}
+
+/** One positional argument of a CLI command. */
+export interface CliArgumentSpec {
+  /** The argument's name as --help shows it. */
+  readonly name: string;
+  /** One line for --help. */
+  readonly description?: string;
+  /** Whether it must be given (default false). */
+  readonly required?: boolean;
+  /** Whether it takes the rest of the arguments (only the last one). */
+  readonly variadic?: boolean;
+}
+
+/** What a command's action gets: its arguments, its options, and where to print. */
+export interface CliInvocation {
+  /** The positional arguments (a variadic argument's values spread at the end). */
+  readonly args: readonly string[];
+  /** The options by camelCase name (commander's), undefined when not given and without default. */
+  readonly options: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
+  /** Prints one line on the command's output. */
+  readonly out: (line: string) => void;
+  /** Aborted when the user interrupts the command. */
+  readonly signal?: AbortSignal;
+}
+
+/** A CLI command as plain data, which a host maps onto commander or any other CLI library. */
+export interface CliCommandSpec {
+  /** The command's name ("status"; a space separates subcommand levels: "image import"). */
+  name: string;
+  /** One line for --help. */
+  description: string;
+  /** Positional arguments, in order. */
+  arguments?: CliArgumentSpec[];
+  /** Options. */
+  options?: CliOptionSpec[];
+  /** Left out of --help (still runs). */
+  hidden?: boolean;
+  /** Runs the command; resolves with its exit status (0 or nothing: success). */
+  action: (invocation: CliInvocation) => MaybePromise<number | void>;
+  /** Set by the host: the plugin that added the command; undefined for built-ins. */
+  readonly plugin?: string;
+}
+
+/** Hooks on a host's command line. */
+export interface CliPlugin extends PluginMeta {
+  /** Before the CLI parses its arguments: add, wrap or hide commands; return the new list (or mutate it). */
+  updateCommands?: (ctx: HookContext, commands: CliCommandSpec[]) => MaybePromise<CliCommandSpec[] | void>;
 }
 
 /** The types a host exchanges with its plugins; a host with richer types overrides some of them. */
 export interface HostTypes {
   /** Container create request body. */
   config: ContainerCreateConfig;
-  /** Container object passed to preStart. */
+  /** Container object passed to preStart, postStart and onExit. */
   container: unknown;
   /** Network endpoint passed to preCreateEndpoint. */
   endpoint: Endpoint;
@@ -199,7 +306,9 @@ export interface PluginsOf<T extends HostTypes> {
   APIPlugin: APIPlugin<T["handler"]>;
   /** ImagePlugin for T. */
   ImagePlugin: ImagePlugin<T["image"]>;
+  /** CliPlugin (no host types). */
+  CliPlugin: CliPlugin;
 }
 
-/** The name of one of the six plugin interfaces. */
+/** The name of one of the seven plugin interfaces. */
 export type PluginType = keyof PluginsOf<HostTypes>;

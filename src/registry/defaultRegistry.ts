@@ -35,3 +35,7 @@ export function registerAPIPlugin<T extends HostTypes = DefaultHostTypes>(plugin
 export function registerImagePlugin<T extends HostTypes = DefaultHostTypes>(plugin: PluginsOf<T>["ImagePlugin"]): Unregister {
   return (defaultRegistry as unknown as PluginRegistry<T>).registerImagePlugin(plugin);
 }
+/** Registers a CliPlugin in the default registry; returns a function that unregisters it. */
+export function registerCliPlugin(plugin: PluginsOf<HostTypes>["CliPlugin"]): Unregister {
+  return defaultRegistry.registerCliPlugin(plugin);
+}

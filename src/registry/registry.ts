@@ -62,6 +62,8 @@ export interface PluginRegistry<T extends HostTypes = DefaultHostTypes> {
   registerAPIPlugin(plugin: PluginsOf<T>["APIPlugin"]): Unregister;
   /** Registers an ImagePlugin. */
   registerImagePlugin(plugin: PluginsOf<T>["ImagePlugin"]): Unregister;
+  /** Registers a CliPlugin. */
+  registerCliPlugin(plugin: PluginsOf<T>["CliPlugin"]): Unregister;
   /** Registered plugins (of one interface, or all), in registration order. */
   list(type?: PluginType): readonly RegisteredPlugin[];
   /** Bumped on every change; hosts rebuild their dispatch when it moves. */
@@ -130,6 +132,7 @@ class Registry implements PluginRegistry<HostTypes> {
   registerCriPlugin = (plugin: PluginsOf<HostTypes>["CriPlugin"]): Unregister => this.register("CriPlugin", plugin);
   registerAPIPlugin = (plugin: PluginsOf<HostTypes>["APIPlugin"]): Unregister => this.register("APIPlugin", plugin);
   registerImagePlugin = (plugin: PluginsOf<HostTypes>["ImagePlugin"]): Unregister => this.register("ImagePlugin", plugin);
+  registerCliPlugin = (plugin: PluginsOf<HostTypes>["CliPlugin"]): Unregister => this.register("CliPlugin", plugin);
 
   list(type?: PluginType): readonly RegisteredPlugin[] {
     return type ? this.#plugins.filter((p) => p.type === type) : [...this.#plugins];

@@ -6,6 +6,8 @@ const allHookNames = [
   "ContainerPlugin.preCreate",
   "ContainerPlugin.preStart",
   "ContainerPlugin.preCreateEndpoint",
+  "ContainerPlugin.postStart",
+  "ContainerPlugin.onExit",
   "ContainerPlugin.preUpdate",
   "ContainerPlugin.postUpdate",
   "DaemonPlugin.preStartHook",
@@ -14,10 +16,12 @@ const allHookNames = [
   "CriPlugin.preCreateContainer",
   "APIPlugin.updateHandler",
   "ImagePlugin.postPull",
+  "ImagePlugin.resolveImage",
+  "CliPlugin.updateCommands",
 ];
 
 describe("host.explain()", () => {
-  it("has one key for each of the 11 hook points, also when nothing is registered", () => {
+  it("has one key for each of the 15 hook points, also when nothing is registered", () => {
     const { host } = setup();
     const explanation = host.explain();
     expect(Object.keys(explanation).sort()).toEqual([...allHookNames].sort());

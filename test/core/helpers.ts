@@ -4,6 +4,9 @@
  */
 import { Readable } from "node:stream";
 import {
+  hookPoints,
+  type CliCommandSpec,
+  type ContainerExit,
   createHost,
   createRegistry,
   type CallOptions,
@@ -41,6 +44,16 @@ export const noopHandler = (): void => {};
 /** A valid route table. */
 export function routes(): HandlerSpec[] {
   return [{ method: "GET", path: "/_ping", handler: noopHandler }];
+}
+
+/** An exit of a container's main process by itself with status `code`. */
+export function exitOf(extra: Partial<ContainerExit> = {}): ContainerExit {
+  return { code: 0, signal: undefined, oomKilled: false, finishedAt: "2024-01-01T00:00:00Z", ...extra };
+}
+
+/** A valid built-in command list. */
+export function commands(): CliCommandSpec[] {
+  return [{ name: "list", description: "list things", action: () => 0 }];
 }
 
 /** Metadata a driver-registered plugin carries. */
@@ -84,6 +97,16 @@ export const drivers: readonly HookDriver[] = [
     call: (host, options) => host.container.preCreateEndpoint("c1", ["A=1"], { Name: "ep" }, options),
   },
   {
+    hook: "ContainerPlugin.postStart",
+    register: (r, meta, body) => r.registerContainerPlugin({ ...meta, postStart: (ctx) => voidOf(body(ctx)) }),
+    call: (host, options) => host.container.postStart({ Id: "c1" }, options),
+  },
+  {
+    hook: "ContainerPlugin.onExit",
+    register: (r, meta, body) => r.registerContainerPlugin({ ...meta, onExit: (ctx) => voidOf(body(ctx)) }),
+    call: (host, options) => host.container.onExit({ Id: "c1" }, exitOf(), options),
+  },
+  {
     hook: "ContainerPlugin.preUpdate",
     register: (r, meta, body) => r.registerContainerPlugin({ ...meta, preUpdate: (ctx) => voidOf(body(ctx)) }),
     call: (host, options) => host.container.preUpdate(Readable.from(["{}"]), options),
@@ -123,10 +146,20 @@ export const drivers: readonly HookDriver[] = [
     register: (r, meta, body) => r.registerImagePlugin({ ...meta, postPull: (ctx) => voidOf(body(ctx)) }),
     call: (host, options) => host.image.postPull("overlayfs", { Id: "sha256:1" }, options),
   },
+  {
+    hook: "ImagePlugin.resolveImage",
+    register: (r, meta, body) => r.registerImagePlugin({ ...meta, resolveImage: (ctx) => voidOf(body(ctx)) }),
+    call: (host, options) => host.image.resolveImage("dir:/images/app", options),
+  },
+  {
+    hook: "CliPlugin.updateCommands",
+    register: (r, meta, body) => r.registerCliPlugin({ ...meta, updateCommands: (ctx) => voidOf(body(ctx)) }),
+    call: (host, options) => host.cli.updateCommands(commands(), options),
+  },
 ];
 
-/** Drivers whose host call fails as soon as one fail-closed plugin fails (all but the AggregateError stop). */
-export const stoppingDrivers = drivers.filter((d) => d.hook !== "DaemonPlugin.preStopHook");
+/** Drivers whose host call fails as soon as one fail-closed plugin fails (all but the AggregateError stop and the observers). */
+export const stoppingDrivers = drivers.filter((d) => d.hook !== "DaemonPlugin.preStopHook" && hookPoints.find((p) => p.name === d.hook)?.kind !== "observe");
 
 /** Settles `promise` and returns its rejection reason; fails when it resolves. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {

@@ -235,7 +235,7 @@ describe("PluginRegistrationError", () => {
 
   it("rejects an object with a name but no hook method at all", () => {
     const error = registrationError(registerContainer, { name: "empty" });
-    expect(error.message).toMatch(/implements none of the ContainerPlugin methods \(preCreate, preStart, preCreateEndpoint, preUpdate, postUpdate\)/);
+    expect(error.message).toMatch(/implements none of the ContainerPlugin methods \(preCreate, preStart, preCreateEndpoint, postStart, onExit, preUpdate, postUpdate\)/);
   });
 
   it("rejects a near miss of a metadata key", () => {

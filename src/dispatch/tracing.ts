@@ -22,7 +22,7 @@ export interface HookTraceMessage {
   readonly hook: HookName;
   /** The plugin interface of the hook point. */
   readonly pluginType: PluginType;
-  /** How the host runs the hook point: waterfall, series, collect, stream, lifecycle. */
+  /** How the host runs the hook point: waterfall, series, collect, stream, lifecycle, observe, bail. */
   readonly kind: DispatchKind;
   /** The plugin's failure policy. */
   readonly failPolicy: FailPolicy;

@@ -96,6 +96,89 @@ export interface ServeReply {
   readonly Body?: string;
 }
 
+/** How a container's main process ended, on the wire (`ContainerPlugin.OnExit`'s Exit). */
+export interface WireExit {
+  /** Exit status (128+n when killed by signal n). */
+  readonly Code: number;
+  /** The signal that killed it ("SIGKILL"), or null. */
+  readonly Signal: string | null;
+  /** Whether the OOM killer ended it. */
+  readonly OOMKilled: boolean;
+  /** When it ended, RFC 3339. */
+  readonly FinishedAt: string;
+}
+
+/** An image an external image driver supplies (`ImagePlugin.ResolveImage`'s Image). */
+export interface WireImage {
+  /** The reference it resolved (the request's Ref when absent). */
+  readonly Ref?: string;
+  /** Absolute path of the root filesystem folder, on the host's machine. */
+  readonly Rootfs: string;
+  /** The image config (OCI image-spec field names: Env, Cmd, Entrypoint, WorkingDir, User, Labels). */
+  readonly Config: Record<string, unknown>;
+  /** Content digest, when it has one. */
+  readonly Digest?: string;
+}
+
+/** One option of a command on the wire. */
+export interface WireCommandOption {
+  /** Commander syntax: "-n, --name <value>". */
+  readonly Flags: string;
+  /** One line for --help. */
+  readonly Description: string;
+  /** The value when not given. */
+  readonly DefaultValue?: string | boolean;
+}
+
+/** One positional argument of a command on the wire. */
+export interface WireCommandArgument {
+  /** Its name. */
+  readonly Name: string;
+  /** One line for --help. */
+  readonly Description?: string;
+  /** Whether it must be given. */
+  readonly Required?: boolean;
+  /** Whether it takes the rest of the arguments. */
+  readonly Variadic?: boolean;
+}
+
+/** A CLI command as data on the wire (`CliPlugin.UpdateCommands`): everything but its action. */
+export interface WireCommand {
+  /** The command's name. */
+  readonly Name: string;
+  /** One line for --help. */
+  readonly Description: string;
+  /** Positional arguments. */
+  readonly Arguments?: readonly WireCommandArgument[];
+  /** Options. */
+  readonly Options?: readonly WireCommandOption[];
+  /** Left out of --help. */
+  readonly Hidden?: boolean;
+  /** The plugin that added it (absent: a built-in); a plugin names itself here for a command it wraps. */
+  readonly Plugin?: string;
+}
+
+/** `CliPlugin.RunCommand` request: run a command the plugin added. */
+export interface RunCommandRequest {
+  /** The command's name. */
+  readonly Name: string;
+  /** Positional arguments. */
+  readonly Args: readonly string[];
+  /** Option values by camelCase name. */
+  readonly Options: Record<string, string | boolean | readonly string[]>;
+}
+
+/** `CliPlugin.RunCommand` reply. */
+export interface RunCommandReply {
+  /** What the command printed (lines ending in "\n"). */
+  readonly Output?: string;
+  /** Its exit status (default 0). */
+  readonly ExitCode?: number;
+}
+
+/** The wire call that runs a command an external CliPlugin added (not a hook point: the host's CLI makes it). */
+export const runCommandCall = "CliPlugin.RunCommand";
+
 /** Docker's wire method name of a hook method: "preCreate" → "PreCreate"; APIPlugin's updateHandler is "Serve". */
 export function wireMethodOf(type: PluginType, method: string): string {
   if (type === "APIPlugin" && method === "updateHandler") return "Serve";

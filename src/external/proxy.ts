@@ -4,10 +4,21 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import { PluginAbortedError, PluginTimeoutError, type HandlerSpec, type HookContext, type PluginSource, type PluginType } from "hookplugins";
+import {
+  PluginAbortedError,
+  PluginTimeoutError,
+  type CliCommandSpec,
+  type CliInvocation,
+  type ContainerExit,
+  type HandlerSpec,
+  type HookContext,
+  type PluginSource,
+  type PluginType,
+} from "hookplugins";
+import { checkWireCommand, deliverRunCommand, fromWireCommand, runCommandRequest, toWireCommand } from "./cliWire.js";
 import { abortListenerKey, pluginSourceKey } from "../plugins/registeredSymbols.js";
 import type { PluginHealth } from "./health.js";
-import { wireMethodOf, type ApiRoute, type Capabilities, type CapabilityEntry, type ServeReply } from "./protocol.js";
+import { runCommandCall, wireMethodOf, type ApiRoute, type Capabilities, type CapabilityEntry, type RunCommandReply, type ServeReply, type WireExit } from "./protocol.js";
 import { V1CallError, type CallCancel } from "./v1Client.js";
 
 /** How proxies reach their plugin: JSON calls and streamed calls. */
@@ -60,6 +71,23 @@ function objectField(call: string, reply: Record<string, unknown>, key: string):
 
 const pickConfig = (call: string, reply: Record<string, unknown>): object | undefined => objectField(call, reply, "Config");
 const pickEndpoint = (call: string, reply: Record<string, unknown>): object | undefined => objectField(call, reply, "Endpoint");
+
+/** The reply's Image as a ResolvedImage-shaped object (the host checks its fields), or undefined when null or absent: not this plugin's. */
+function pickImage(call: string, reply: Record<string, unknown>, ref: string): object | undefined {
+  const image = objectField(call, reply, "Image") as Record<string, unknown> | undefined;
+  if (image === undefined) return undefined;
+  return {
+    ref: image["Ref"] ?? ref,
+    rootfs: image["Rootfs"],
+    config: image["Config"],
+    ...(image["Digest"] !== undefined && { digest: image["Digest"] }),
+  };
+}
+
+/** An exit as the wire spells it. */
+function wireExit(exit: ContainerExit): WireExit {
+  return { Code: exit.code, Signal: exit.signal ?? null, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
+}
 
 /** Whether a failure says the plugin is not working (it counts toward unhealthy), rather than a deliberate answer. */
 function countsAgainstHealth(error: unknown, ctx: HookContext): boolean {
@@ -158,7 +186,36 @@ export function createProxies(options: ProxyOptions): PluginProxy[] {
         json("preCreateContainer", ctx, { Config: config, SandboxMeta: sandboxMeta }, pickConfig),
       postPull: (ctx: HookContext, snapshotter: string, image: unknown) => json("postPull", ctx, { Snapshotter: snapshotter, Image: image }, nothing),
       updateHandler: (_ctx: HookContext, handlers: HandlerSpec[]) => [...handlers, ...(entry.Routes ?? []).map(relayRoute)],
+      postStart: (ctx: HookContext, container: unknown) => json("postStart", ctx, { Container: container }, nothing),
+      onExit: (ctx: HookContext, container: unknown, exit: ContainerExit) => json("onExit", ctx, { Container: container, Exit: wireExit(exit) }, nothing),
+      resolveImage: (ctx: HookContext, ref: string) => json("resolveImage", ctx, { Ref: ref }, (call, reply) => pickImage(call, reply, ref)),
+      updateCommands: (ctx: HookContext, commands: CliCommandSpec[]) =>
+        json("updateCommands", ctx, { Commands: commands.map(toWireCommand) }, (call, reply) => {
+          const list = reply["Commands"];
+          if (list === undefined || list === null) return undefined;
+          if (!Array.isArray(list)) throw protocolError(call, `has Commands ${describe(list)}; it must be an array of commands`);
+          const given = new Map(commands.map((spec) => [spec.name, spec]));
+          return list.map((raw: unknown, i) => {
+            let wire;
+            try {
+              wire = checkWireCommand(raw, `Commands[${i}]`);
+            } catch (error) {
+              throw protocolError(call, `has ${(error as Error).message}`);
+            }
+            const before = given.get(wire.Name);
+            // a command it was given keeps its action, unless the plugin names itself (it wraps it): then it runs over the wire
+            return fromWireCommand(wire, before !== undefined && wire.Plugin !== name ? before.action : runRemote(wire.Name));
+          });
+        }),
     };
+
+    /** The action of a command the plugin added: CliPlugin.RunCommand, printing what it printed. */
+    function runRemote(command: string): CliCommandSpec["action"] {
+      return async (invocation: CliInvocation) => {
+        const reply = (await transport.call(runCommandCall, runCommandRequest(command, invocation), invocation.signal ?? new AbortController().signal)) as RunCommandReply;
+        return deliverRunCommand(reply, invocation);
+      };
+    }
 
     /** A route of the host's API that relays each request to the plugin's APIPlugin.Serve. */
     function relayRoute(route: ApiRoute): HandlerSpec {

@@ -4,8 +4,22 @@
  */
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createRegistry, hookMethods, listenForShutdown, pluginTypes, type FailPolicy, type HookContext, type HookName, type PluginRegistry, type PluginType, type RegisteredPlugin } from "hookplugins";
-import { protocolVersions, wireMethodOf, type Capabilities, type CapabilityEntry } from "./protocol.js";
+import {
+  createRegistry,
+  hookMethods,
+  listenForShutdown,
+  pluginTypes,
+  type CliCommandSpec,
+  type ContainerExit,
+  type FailPolicy,
+  type HookContext,
+  type HookName,
+  type PluginRegistry,
+  type PluginType,
+  type RegisteredPlugin,
+} from "hookplugins";
+import { checkWireCommand, fromWireCommand, toWireCommand } from "./cliWire.js";
+import { protocolVersions, runCommandCall, wireMethodOf, type Capabilities, type CapabilityEntry, type WireCommand } from "./protocol.js";
 import { exitWhenHostGone } from "./hostPipe.js";
 import { listenV1Plugin, V1PluginError, type V1Handler, type V1ListenOptions, type V1PluginServer, type V1StreamHandler } from "./v1Server.js";
 
@@ -124,6 +138,32 @@ function after(result: unknown, map: (value: unknown) => unknown): unknown {
   return map(result);
 }
 
+/** The action of a command the host gave: it runs in the host, never here. */
+const hostAction = (): never => {
+  throw new Error("this command runs in the host's CLI, not in the plugin's process");
+};
+
+/** The exit of an OnExit request. */
+function exitOfWire(value: unknown, call: string): ContainerExit {
+  const e = value as Record<string, unknown> | null;
+  if (typeof e !== "object" || e === null || typeof e["Code"] !== "number" || typeof e["OOMKilled"] !== "boolean" || typeof e["FinishedAt"] !== "string" || (e["Signal"] != null && typeof e["Signal"] !== "string")) {
+    throw new V1PluginError(`${call}: the request's "Exit" must be { Code: number, Signal: string | null, OOMKilled: boolean, FinishedAt: string }`, 400);
+  }
+  return { code: e["Code"], signal: (e["Signal"] ?? undefined) as NodeJS.Signals | undefined, oomKilled: e["OOMKilled"], finishedAt: e["FinishedAt"] };
+}
+
+/** The commands of an UpdateCommands request, with actions that say they run in the host. */
+function commandsOfWire(body: unknown, call: string): CliCommandSpec[] {
+  const list = field(body, "Commands", call, "array") as unknown[];
+  return list.map((raw, i) => {
+    try {
+      return fromWireCommand(checkWireCommand(raw, `Commands[${i}]`), hostAction);
+    } catch (error) {
+      throw new V1PluginError(`${call}: the request's ${(error as Error).message}`, 400);
+    }
+  });
+}
+
 /** The HookContext of a served call: its signal (aborted when the host goes away) is made only when the plugin reads it. */
 class ServedContext implements HookContext {
   constructor(
@@ -195,6 +235,52 @@ export function hookPluginHandlers(
         case "postPull":
           handlers[call] = (body, req) => after(invoke(req, field(body, "Snapshotter", call, "string"), field(body, "Image", call, "any")), empty);
           break;
+        case "postStart":
+          handlers[call] = (body, req) => after(invoke(req, field(body, "Container", call, "object")), empty);
+          break;
+        case "onExit":
+          handlers[call] = (body, req) => after(invoke(req, field(body, "Container", call, "object"), exitOfWire(field(body, "Exit", call, "object"), call)), empty);
+          break;
+        case "resolveImage":
+          handlers[call] = (body, req) =>
+            after(invoke(req, field(body, "Ref", call, "string")), (image) => {
+              if (image === undefined || image === null) return { Image: null };
+              const i = image as Record<string, unknown>;
+              return { Image: { Ref: i["ref"], Rootfs: i["rootfs"], Config: i["config"], ...(i["digest"] !== undefined && { Digest: i["digest"] }) } };
+            });
+          break;
+        case "updateCommands": {
+          // the actions of the commands this plugin added (or wrapped), by name, for RunCommand
+          let actions = new Map<string, CliCommandSpec["action"]>();
+          const update = (body: unknown, req: { readonly signal: AbortSignal }): unknown => {
+            const given = commandsOfWire(body, call);
+            return after(invoke(req, given), (result) => {
+              const list = (result ?? given) as CliCommandSpec[];
+              if (!Array.isArray(list)) throw new V1PluginError(`${call}: the plugin returned something that is not a command list`);
+              const mine = new Map<string, CliCommandSpec["action"]>();
+              const commands = list.map((spec): WireCommand => {
+                if (typeof spec?.action === "function" && spec.action !== hostAction) mine.set(spec.name, spec.action);
+                return toWireCommand(mine.has(spec.name) ? { ...spec, plugin: s.name } : spec);
+              });
+              actions = mine;
+              return { Commands: commands };
+            });
+          };
+          handlers[call] = update;
+          handlers[runCommandCall] = async (body, req) => {
+            const command = field(body, "Name", runCommandCall, "string") as string;
+            // a process that has not been asked yet (restarted, or a host that skipped it) asks its plugin now
+            if (!actions.has(command)) await update({ Commands: [] }, req);
+            const action = actions.get(command);
+            if (action === undefined) throw new V1PluginError(`${runCommandCall}: plugin "${s.name}" has no command "${command}"`, 404);
+            const args = field(body, "Args", runCommandCall, "array") as string[];
+            const options = field(body, "Options", runCommandCall, "object") as Record<string, string | boolean | string[]>;
+            const lines: string[] = [];
+            const code = await action({ args, options, out: (line) => void lines.push(line), signal: req.signal });
+            return { Output: lines.map((line) => `${line}\n`).join(""), ExitCode: typeof code === "number" ? code : 0 };
+          };
+          break;
+        }
         case "preStartHook":
         case "preStopHook":
           handlers[call] = (_body, req) => after(invoke(req), empty);

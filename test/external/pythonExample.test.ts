@@ -4,7 +4,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -47,6 +47,40 @@ describe.skipIf(!python)("the Python example plugin", () => {
     const error = await host.container.preCreate({ Image: "evil.example.org/miner" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PluginHookError);
     expect((error as Error).message).toMatch(/^plugin "labelpolicy" failed in ContainerPlugin\.preCreate: image 'evil\.example\.org\/miner' is not from an allowed registry/);
+  });
+
+  it("supplies dir: images as an image driver, says not mine for others, and fails a broken dir: image", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hookplugins-py-image-"));
+    try {
+      await mkdir(join(dir, "app", "rootfs"), { recursive: true });
+      await writeFile(join(dir, "app", "config.json"), JSON.stringify({ Cmd: ["/bin/app"] }));
+      const registry = createRegistry();
+      external = await loadExternalPlugins(registry, { executableDirs: [pluginDir] });
+      host = createHost({ registry, external });
+      expect(await host.image.resolveImage(`dir:${join(dir, "app")}`)).toEqual({
+        plugin: "labelpolicy",
+        image: { ref: `dir:${join(dir, "app")}`, rootfs: join(dir, "app", "rootfs"), config: { Cmd: ["/bin/app"] } },
+      });
+      expect(await host.image.resolveImage("alpine:3")).toBeUndefined();
+      const error = await host.image.resolveImage(`dir:${join(dir, "missing")}`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PluginHookError);
+      expect((error as Error).message).toMatch(/^plugin "labelpolicy" failed in ImagePlugin\.resolveImage: dir:.*missing\/rootfs is not a folder/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("observes a container's start and exit, logging each", async () => {
+    const registry = createRegistry();
+    external = await loadExternalPlugins(registry, { executableDirs: [pluginDir] });
+    host = createHost({ registry, external });
+    const logs: PluginLogEvent[] = [];
+    host.events.on("pluginLog", (e) => logs.push(e));
+    expect(await host.container.postStart({ Id: "c1" } as never)).toEqual({ failures: [] });
+    const exit = { code: 137, signal: "SIGKILL" as const, oomKilled: true, finishedAt: "2024-01-01T00:00:00Z" };
+    expect(await host.container.onExit({ Id: "c1" } as never, exit)).toEqual({ failures: [] });
+    await waitFor(() => logs.some((l) => l.line.includes("container exited")), 3000, "the plugin's exit line");
+    expect(logs.find((l) => l.line.includes("container exited"))?.line).toMatch(/"code": 137, "signal": "SIGKILL", "oom": true/);
   });
 
   it("runs as a socket plugin that the host finds in a socket folder", async () => {

@@ -9,7 +9,10 @@ It speaks Docker's v1 plugin protocol as hookplugins extends it (docs/PROTOCOL.m
 
 ContainerPlugin.preCreate labels every container with its owning team (from the env var TEAM=..., else
 "unknown") and refuses images from registries other than the allowed ones, with an Err the host reports.
-ContainerPlugin.preStart asks for one OCI prestart hook. Log lines go to stderr as JSON with a "level".
+ContainerPlugin.preStart asks for one OCI prestart hook; ContainerPlugin.postStart and onExit log the container's
+start and exit (observers: a failure would be reported, never undo anything). ImagePlugin.resolveImage is an image
+driver for "dir:<folder>" references: <folder>/rootfs is the root filesystem, <folder>/config.json (optional) the
+OCI image config; any other reference gets "Image": null (not mine). Log lines go to stderr as JSON with a "level".
 """
 import json
 import os
@@ -30,7 +33,8 @@ CAPABILITIES = {
     "Author": "hookplugins examples",
     "ProtocolVersion": 1,
     "Plugins": [
-        {"Type": "ContainerPlugin", "Priority": 20, "Hooks": ["preCreate", "preStart"], "TimeoutMs": 2000, "FailPolicy": "fail-closed"}
+        {"Type": "ContainerPlugin", "Priority": 20, "Hooks": ["preCreate", "preStart", "postStart", "onExit"], "TimeoutMs": 2000, "FailPolicy": "fail-closed"},
+        {"Type": "ImagePlugin", "Priority": 20, "Hooks": ["resolveImage"], "TimeoutMs": 2000, "FailPolicy": "fail-closed"},
     ],
 }
 
@@ -61,11 +65,40 @@ def pre_start(body):
     return {"Hooks": [{"priority": 5, "path": "/bin/true", "args": ["labelpolicy"]}]}
 
 
+def post_start(body):
+    log("info", "container started", id=(body.get("Container") or {}).get("Id"))
+    return {}
+
+
+def on_exit(body):
+    exit = body["Exit"]
+    log("info", "container exited", id=(body.get("Container") or {}).get("Id"), code=exit["Code"], signal=exit["Signal"], oom=exit["OOMKilled"])
+    return {}
+
+
+def resolve_image(body):
+    ref = body["Ref"]
+    if not ref.startswith("dir:"):
+        return {"Image": None}  # not mine: the host asks the next image driver
+    folder = ref[len("dir:"):]
+    rootfs = os.path.join(folder, "rootfs")
+    if not os.path.isdir(rootfs):  # mine, but broken: the resolution fails with this plugin's error
+        return {"Err": f"{ref}: {rootfs} is not a folder"}
+    config = {}
+    if os.path.exists(os.path.join(folder, "config.json")):
+        with open(os.path.join(folder, "config.json")) as f:
+            config = json.load(f)
+    return {"Image": {"Ref": ref, "Rootfs": os.path.abspath(rootfs), "Config": config}}
+
+
 HANDLERS = {
-    "/Plugin.Activate": lambda body: {"Implements": ["ContainerPlugin"]},
+    "/Plugin.Activate": lambda body: {"Implements": ["ContainerPlugin", "ImagePlugin"]},
     "/Plugin.Capabilities": lambda body: CAPABILITIES,
     "/ContainerPlugin.PreCreate": pre_create,
     "/ContainerPlugin.PreStart": pre_start,
+    "/ContainerPlugin.PostStart": post_start,
+    "/ContainerPlugin.OnExit": on_exit,
+    "/ImagePlugin.ResolveImage": resolve_image,
 }
 
 

@@ -140,3 +140,71 @@ export function peers(n: number, kind: Kind): Record<"hookplugins" | "loop" | "f
     hookable: () => hookable.callHook("preCreate", newConfig()),
   };
 }
+
+/** A container as postStart sees it, with a counter each observer bumps. */
+export interface BenchContainer {
+  Id: string;
+  seen: number;
+}
+
+/** An observer plugin function (postStart). */
+export type ObserverFn = (ctx: HookContext, container: BenchContainer) => void | Promise<void>;
+
+/** `n` observers, each bumping the container's counter (its own compiled copy, as makeFns). */
+export function makeObservers(n: number, kind: Kind): ObserverFn[] {
+  const source = kind === "sync" ? "return (_ctx, c) => { c.seen++; };" : "return async (_ctx, c) => { c.seen++; };";
+  return Array.from({ length: n }, () => new Function(source)() as ObserverFn);
+}
+
+/** A host of the built library whose ContainerPlugins p0..pn-1 observe postStart with `fns`. */
+export function observerHostOf(fns: readonly ObserverFn[]): Host<Library.CustomHostTypes<{ container: BenchContainer }>> {
+  const registry = lib.createRegistry<Library.CustomHostTypes<{ container: BenchContainer }>>();
+  fns.forEach((fn, i) => registry.registerContainerPlugin({ name: `p${i}`, postStart: fn }));
+  return lib.createHost({ registry });
+}
+
+/** The observer loop: call each function, `await` only what is a promise, keep every failure and go on. */
+export function observerLoopOf(fns: readonly ObserverFn[]): () => Promise<{ failures: unknown[] }> {
+  return async () => {
+    const container = { Id: "c1", seen: 0 };
+    const failures: unknown[] = [];
+    for (const fn of fns) {
+      try {
+        const result = fn(ctx, container);
+        if (result instanceof Promise) await result;
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    return { failures };
+  };
+}
+
+/** An image driver function (resolveImage). */
+export type ProviderFn = (ctx: HookContext, ref: string) => Library.ResolvedImage | undefined | Promise<Library.ResolvedImage | undefined>;
+
+/** `n` image drivers: all but the last say "not mine", the last answers, so every one is asked. */
+export function makeProviders(n: number, kind: Kind): ProviderFn[] {
+  const no = kind === "sync" ? "return (_ctx, ref) => undefined;" : "return async (_ctx, ref) => undefined;";
+  const yes = kind === "sync" ? "return (_ctx, ref) => ({ ref, rootfs: '/images/app/rootfs', config: {} });" : "return async (_ctx, ref) => ({ ref, rootfs: '/images/app/rootfs', config: {} });";
+  return Array.from({ length: n }, (_, i) => new Function(i === n - 1 ? yes : no)() as ProviderFn);
+}
+
+/** A host of the built library whose ImagePlugins p0..pn-1 resolve images with `fns`. */
+export function providerHostOf(fns: readonly ProviderFn[]): Host {
+  const registry = lib.createRegistry();
+  fns.forEach((fn, i) => registry.registerImagePlugin({ name: `p${i}`, resolveImage: fn }));
+  return lib.createHost({ registry });
+}
+
+/** The provider loop: ask each function in turn, `await` only what is a promise; the first answer wins. */
+export function providerLoopOf(fns: readonly ProviderFn[]): (ref: string) => Promise<{ plugin: string; image: Library.ResolvedImage } | undefined> {
+  return async (ref) => {
+    for (let i = 0; i < fns.length; i++) {
+      let result = fns[i]!(ctx, ref);
+      if (result instanceof Promise) result = await result;
+      if (result !== undefined) return { plugin: `p${i}`, image: result };
+    }
+    return undefined;
+  };
+}

@@ -14,7 +14,21 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import type { HookEndEvent } from "hookplugins";
 import { allAtOnce, clockName, median, oneAtATime, pairedRatio, pairedRounds, ratioSpread, tight, type Contender, type Measured } from "./pairedRounds.js";
-import { hostOf, loopOf, makeFns, newConfig, peers, timedLoopOf, withEventWork } from "./contenders.js";
+import {
+  hostOf,
+  loopOf,
+  makeFns,
+  makeObservers,
+  makeProviders,
+  newConfig,
+  observerHostOf,
+  observerLoopOf,
+  peers,
+  providerHostOf,
+  providerLoopOf,
+  timedLoopOf,
+  withEventWork,
+} from "./contenders.js";
 // the engine's plain-data copy, which the package does not export (the built library runs the same code)
 import { copyData } from "../src/dispatch/copyData.js";
 
@@ -162,6 +176,56 @@ const cases: Case[] = [
         { label: `10 ${kind} + hookEnd listener / without`, a: "listener", b: "none", max: 1.5, floor: "floor" },
         { label: `  floor (without + ${kind === "sync" ? "11 clock readings + " : ""}10 events) / without`, a: "floor", b: "none" },
       ],
+    }),
+  ),
+  // the observe (postStart) and bail (resolveImage) dispatch kinds: no plugin, then 10 sync and 10 async against the loop
+  {
+    id: "observe-empty",
+    contenders: () => {
+      const host = observerHostOf([]);
+      return [
+        { name: "hookplugins", run: oneAtATime(() => host.container.postStart({ Id: "c1", seen: 0 })) },
+        { name: "Promise.resolve", run: oneAtATime(() => Promise.resolve({ failures: [] })) },
+      ];
+    },
+    checks: [{ label: "observe, 0 plugins / Promise.resolve(value)", a: "hookplugins", b: "Promise.resolve" }],
+  },
+  ...(["sync", "async"] as const).map(
+    (kind): Case => ({
+      id: `observe-${kind}10`,
+      contenders: () => {
+        const host = observerHostOf(makeObservers(10, kind));
+        return [
+          { name: "hookplugins", run: oneAtATime(() => host.container.postStart({ Id: "c1", seen: 0 })) },
+          { name: "loop", run: oneAtATime(observerLoopOf(makeObservers(10, kind))) },
+        ];
+      },
+      checks: [{ label: `observe, 10 ${kind} / loop`, a: "hookplugins", b: "loop" }],
+    }),
+  ),
+  {
+    id: "bail-empty",
+    contenders: () => {
+      const host = providerHostOf([]);
+      return [
+        { name: "hookplugins", run: oneAtATime(() => host.image.resolveImage("dir:/images/app")) },
+        { name: "Promise.resolve", run: oneAtATime(() => Promise.resolve(undefined)) },
+      ];
+    },
+    checks: [{ label: "bail, 0 plugins / Promise.resolve(value)", a: "hookplugins", b: "Promise.resolve" }],
+  },
+  ...(["sync", "async"] as const).map(
+    (kind): Case => ({
+      id: `bail-${kind}10`,
+      contenders: () => {
+        const host = providerHostOf(makeProviders(10, kind));
+        const loop = providerLoopOf(makeProviders(10, kind));
+        return [
+          { name: "hookplugins", run: oneAtATime(() => host.image.resolveImage("dir:/images/app")) },
+          { name: "loop", run: oneAtATime(() => loop("dir:/images/app")) },
+        ];
+      },
+      checks: [{ label: `bail, 10 ${kind} (the last answers) / loop`, a: "hookplugins", b: "loop" }],
     }),
   ),
   {

@@ -21,6 +21,7 @@ import {
 } from "./commands/plugin.js";
 import { createContext, type CommandContext, type GlobalOptions, type ProjectNeed } from "./context.js";
 import { exitFailure, exitUsage, formatError, printError, UsageError } from "./output.js";
+import { addPluginCommand, builtinSpecs, loadPluginCommands, wantsPluginCommands, type LoadedPluginCommands } from "./pluginCommands.js";
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -152,6 +153,18 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
   };
   const program = buildProgram(run);
+  // the project's CliPlugins add commands when the program's help is asked for or the command is not a built-in
+  let pluginExit: number | undefined;
+  let loaded: LoadedPluginCommands | undefined;
+  if (wantsPluginCommands(argv, program.commands.map((c) => c.name()))) {
+    try {
+      loaded = await loadPluginCommands(argv, builtinSpecs(program));
+    } catch (error) {
+      printError(error, json);
+      return exitFailure;
+    }
+    for (const spec of loaded?.commands ?? []) addPluginCommand(program, spec, (code) => (pluginExit = code));
+  }
   for (const command of allCommands(program)) {
     command.exitOverride();
     // commander's own usage errors ("error: unknown option ...") get the same prefix, and a hint to this command's --help
@@ -160,7 +173,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return pluginExit ?? 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return 0;
@@ -168,5 +181,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     printError(error, json);
     return error instanceof UsageError ? exitUsage : exitFailure;
+  } finally {
+    await loaded?.close();
   }
 }

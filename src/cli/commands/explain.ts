@@ -3,7 +3,7 @@
  */
 import { describePluginSource } from "../../inclusion/projectPlugins.js";
 import { createHost } from "../../dispatch/host.js";
-import { hookPoints, type HookName } from "../../plugins/hookPoints.js";
+import { hookPoints, type DispatchKind, type HookName } from "../../plugins/hookPoints.js";
 import { defaultRegistry } from "../../registry/defaultRegistry.js";
 import { didYouMean } from "../../registry/nearMiss.js";
 import { readPluginState } from "../../state/pluginState.js";
@@ -20,6 +20,12 @@ export function hookNamed(name: string): HookName {
   const suggestion = didYouMean(name, hookPoints.map((p) => p.name)) || didYouMean(name, hookPoints.map((p) => p.method));
   throw new UsageError(`unknown hook point "${name}"${suggestion}; hook points: ${hookPoints.map((p) => p.name).join(", ")}`);
 }
+
+/** What the order means at the dispatch kinds where it is not "each in turn, each seeing the last one's result". */
+const kindNotes: Partial<Record<DispatchKind, string>> = {
+  bail: ": providers, asked in this order; the first answer wins",
+  observe: ": every plugin runs, in this order, even when one fails",
+};
 
 /** Runs `hookplugins explain`: plugins that failed to load are shown after the order, with their source and the reason. */
 export async function explainCommand(ctx: CommandContext, hook: string | undefined): Promise<void> {
@@ -44,7 +50,7 @@ export async function explainCommand(ctx: CommandContext, hook: string | undefin
   if (ctx.out.json) return ctx.out.data(result);
   for (const point of points) {
     const entries = result[point.name] as { priority: number; plugin: string; enabled: boolean; source: string }[];
-    ctx.out.line(`${point.name} (${point.kind})`);
+    ctx.out.line(`${point.name} (${point.kind}${kindNotes[point.kind] ?? ""})`);
     if (entries.length === 0) ctx.out.line("  (no plugins)");
     else for (const row of table(["PRIORITY", "PLUGIN", "STATE", "SOURCE"], entries.map((e) => [String(e.priority), e.plugin, e.enabled ? "enabled" : "disabled", e.source]))) ctx.out.line(`  ${row}`);
   }

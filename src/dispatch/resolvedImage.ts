@@ -3,7 +3,8 @@
  */
 import type { ResolvedImage } from "../plugins/interfaces.js";
 
-const configKeys = { Env: "array", Cmd: "array", Entrypoint: "array", WorkingDir: "string", User: "string", Labels: "object" } as const;
+/** The config fields an answer may set, and their JSON kind (a list made once: the check runs on every answer). */
+const configKeys = Object.entries({ Env: "array", Cmd: "array", Entrypoint: "array", WorkingDir: "string", User: "string", Labels: "object" } as const);
 
 /** Checks an image driver's answer for `ref`; throws a TypeError saying what a valid answer is. A missing `ref` is `ref`. */
 export function checkResolvedImage(result: unknown, ref: string): ResolvedImage {
@@ -17,7 +18,7 @@ export function checkResolvedImage(result: unknown, ref: string): ResolvedImage 
   if (typeof image.rootfs !== "string" || image.rootfs === "") bad(`returned an image whose rootfs is ${JSON.stringify(image.rootfs) ?? "undefined"}, not a path`);
   const config = image.config as Record<string, unknown> | undefined;
   if (typeof config !== "object" || config === null || Array.isArray(config)) return bad(`returned an image whose config is ${config === null ? "null" : typeof config}, not an object`);
-  for (const [key, kind] of Object.entries(configKeys)) {
+  for (const [key, kind] of configKeys) {
     const value = config[key];
     if (value === undefined) continue;
     const ok = kind === "array" ? Array.isArray(value) && value.every((v) => typeof v === "string") : kind === "string" ? typeof value === "string" : typeof value === "object" && value !== null && !Array.isArray(value);

@@ -21,6 +21,7 @@ export {
   pluginMediaType,
   protocolVersions,
   replyMediaType,
+  runCommandCall,
   wireCallOf,
   wireMethodOf,
 } from "./protocol.js";
@@ -31,8 +32,15 @@ export type {
   CapabilitiesRequest,
   CapabilityEntry,
   ErrorReply,
+  RunCommandReply,
+  RunCommandRequest,
   ServeReply,
   ServeRequest,
+  WireCommand,
+  WireCommandArgument,
+  WireCommandOption,
+  WireExit,
+  WireImage,
 } from "./protocol.js";
 export { createV1RequestListener, listenV1Plugin, V1PluginError } from "./v1Server.js";
 export { TlsOptionsError } from "./tlsServerOptions.js";

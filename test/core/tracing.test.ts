@@ -181,3 +181,37 @@ describe("tracing on node:diagnostics_channel", () => {
     expect(sub.log).toEqual(["start p", "end p"]);
   });
 });
+
+describe("tracing at the observe and bail hook points", () => {
+  it("publishes every observer's call with kind observe, the failing one on the error channel", async () => {
+    const { registry, host } = setup();
+    registry.registerContainerPlugin({ name: "broken", priority: 1, postStart: () => Promise.reject(new Error("x")) });
+    registry.registerContainerPlugin({ name: "fine", postStart: () => undefined });
+    const traced = subscribe();
+    try {
+      await host.container.postStart({ Id: "c1" });
+    } finally {
+      traced.stop();
+    }
+    expect(traced.log).toEqual(["start broken", "end broken", "error broken", "asyncStart broken", "asyncEnd broken", "start fine", "end fine"]);
+    expect(traced.messages.map((m) => [m.hook, m.kind])).toEqual([
+      ["ContainerPlugin.postStart", "observe"],
+      ["ContainerPlugin.postStart", "observe"],
+    ]);
+  });
+
+  it("publishes the providers asked, with kind bail, and none after the one that answered", async () => {
+    const { registry, host } = setup();
+    registry.registerImagePlugin({ name: "no", priority: 2, resolveImage: () => undefined });
+    registry.registerImagePlugin({ name: "yes", priority: 1, resolveImage: (_ctx, ref) => ({ ref, rootfs: "/r", config: {} }) });
+    registry.registerImagePlugin({ name: "never", resolveImage: () => undefined });
+    const traced = subscribe();
+    try {
+      await host.image.resolveImage("dir:/x");
+    } finally {
+      traced.stop();
+    }
+    expect(traced.log).toEqual(["start no", "end no", "start yes", "end yes"]);
+    expect(traced.messages.every((m) => m.kind === "bail")).toBe(true);
+  });
+});

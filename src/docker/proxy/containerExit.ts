@@ -18,8 +18,22 @@ export interface ContainerEvent {
   readonly Actor?: { readonly ID?: string; readonly Attributes?: Readonly<Record<string, string>> };
   /** Seconds since the epoch. */
   readonly time?: number;
-  /** Nanoseconds since the epoch. */
+  /** Nanoseconds since the epoch (beyond a double's precision: see nanos). */
   readonly timeNano?: number;
+  /** `timeNano` exactly as the engine wrote it (set by parseContainerEvent). */
+  readonly nanos?: string;
+}
+
+/** One line of the engine's event stream as an event, with its `timeNano` kept exact; undefined for anything else. */
+export function parseContainerEvent(line: string): ContainerEvent | undefined {
+  if (!line.trim().startsWith("{")) return undefined;
+  try {
+    const event = JSON.parse(line) as ContainerEvent;
+    const exact = /"timeNano"\s*:\s*(\d+)/.exec(line)?.[1];
+    return exact === undefined ? event : { ...event, nanos: exact };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The name of signal `n` ("SIGKILL" for 9), or undefined when it names none. */
@@ -35,6 +49,7 @@ export function signalOfStatus(code: number): NodeJS.Signals | undefined {
 
 /** The event's time in nanoseconds since the epoch, as a decimal string ("" when it has none). */
 export function eventNanos(event: ContainerEvent): string {
+  if (event.nanos !== undefined) return event.nanos;
   if (typeof event.timeNano === "number") return BigInt(Math.round(event.timeNano)).toString();
   if (typeof event.time === "number") return `${Math.floor(event.time)}000000000`;
   return "";

@@ -14,7 +14,7 @@
 import type { IncomingMessage } from "node:http";
 import type { ContainerJSON, Host } from "hookplugins";
 import type { ContainerOrder } from "./containerOrder.js";
-import { eventNanos, exitOf, removedContainer, sinceOf, type ContainerEvent } from "./containerExit.js";
+import { eventNanos, exitOf, parseContainerEvent, removedContainer, sinceOf, type ContainerEvent } from "./containerExit.js";
 import { errorMessage } from "./errorResponse.js";
 import { observe } from "./observerHost.js";
 import { engineJson } from "./routes/context.js";
@@ -164,13 +164,8 @@ export class ExitWatcher {
   }
 
   #line(line: string): void {
-    if (!line.trim().startsWith("{")) return;
-    let event: ContainerEvent;
-    try {
-      event = JSON.parse(line) as ContainerEvent;
-    } catch {
-      return;
-    }
+    const event = parseContainerEvent(line);
+    if (event === undefined) return;
     const id = event.Actor?.ID ?? event.id;
     if (typeof id !== "string" || id === "") return;
     const nanos = eventNanos(event);

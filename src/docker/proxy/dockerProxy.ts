@@ -47,8 +47,12 @@ export interface DockerProxyOptions {
   readonly headersTimeoutMs?: number;
   /** Run DaemonPlugin.preStartHook before listening and preStopHook on close (default true). */
   readonly daemonHooks?: boolean;
-  /** Subscribe to the engine's container events and run ContainerPlugin.onExit for each exit (default true). */
-  readonly exitEvents?: boolean;
+  /**
+   * Run ContainerPlugin.postStart after starts and onExit from a subscription to the engine's events: true always,
+   * false never; by default each when a plugin implements it (host.explain() lists one), else the proxy neither
+   * inspects started containers nor subscribes.
+   */
+  readonly observers?: boolean;
 }
 
 /** A running proxy. */
@@ -80,6 +84,11 @@ async function socketAccess(upstream: UpstreamAddress): Promise<{ mode: number; 
   return { mode: 0o660, gid: info.gid };
 }
 
+/** Whether a plugin of `host` implements hook point `hook` (enabled now or not). */
+function implemented(host: Host, hook: string): boolean {
+  return ((host.explain() as Record<string, readonly unknown[] | undefined>)[hook]?.length ?? 0) > 0;
+}
+
 /** Starts the proxy; resolves once it accepts connections. */
 export async function createDockerProxy(options: DockerProxyOptions): Promise<DockerProxy> {
   const upstream = typeof options.upstream === "string" ? parseUpstreamAddress(options.upstream) : options.upstream;
@@ -94,8 +103,8 @@ export async function createDockerProxy(options: DockerProxyOptions): Promise<Do
   // after the start hooks: a failing one leaves nothing open
   const engine = new UpstreamClient(upstream);
   const order = new ContainerOrder();
-  const ctx: RouteContext = { host: options.host, engine, handoffDir, log, order };
-  const exits = options.exitEvents === false ? undefined : new ExitWatcher({ engine, host: options.host, order, log });
+  const ctx: RouteContext = { host: options.host, engine, handoffDir, log, order, postStart: options.observers ?? implemented(options.host, "ContainerPlugin.postStart") };
+  const exits = options.observers ?? implemented(options.host, "ContainerPlugin.onExit") ? new ExitWatcher({ engine, host: options.host, order, log }) : undefined;
   let server: RelayServer | undefined;
   let routes: HandlerSpec[];
   try {

@@ -9,7 +9,8 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { ContainerJSON, Host } from "hookplugins";
+import { createHost, createRegistry, type ContainerJSON, type Host } from "hookplugins";
+import { createDockerProxy } from "hookplugins/docker";
 import { signalOfStatus, sinceOf, type ContainerEvent } from "../../../src/docker/proxy/containerExit.js";
 import { ContainerOrder } from "../../../src/docker/proxy/containerOrder.js";
 import { ExitWatcher } from "../../../src/docker/proxy/exitWatcher.js";
@@ -172,4 +173,16 @@ it("calls nothing once closed", async () => {
 
 it("reads a status of 128+n as signal n, and any other status as the process's own", () => {
   expect([137, 143, 130, 128, 3, 0, 255].map(signalOfStatus)).toEqual(["SIGKILL", "SIGTERM", "SIGINT", undefined, undefined, undefined, undefined]);
+});
+
+it("createDockerProxy opens no event stream when no plugin implements onExit", async () => {
+  const plugins = createRegistry();
+  plugins.registerContainerPlugin({ name: "creates-only", preCreate: () => undefined });
+  const host = createHost({ registry: plugins });
+  const proxy = await createDockerProxy({ host, listen: join(dir, "proxy.sock"), upstream: `unix://${join(dir, "engine.sock")}`, handoffDir: join(dir, "handoff"), daemonHooks: false, log: () => undefined });
+  await quiet();
+  await proxy.close();
+  await host.close();
+  // the watcher of this file's beforeEach opened the one stream
+  expect(engine.sinces).toHaveLength(1);
 });

@@ -71,7 +71,7 @@ function recordingHost(inner: Host, observed: () => Observed): Host {
 async function startObserved(file: string): Promise<Observed> {
   const observed = { calls: [], logs: [] } as unknown as { -readonly [K in keyof Observed]: Observed[K] };
   observed.socket = join(d.dir, file);
-  observed.proxy = await createDockerProxy({ host: recordingHost(host, () => observed), listen: observed.socket, upstream: `unix://${d.socketPath}`, handoffDir: join(d.dir, "handoff"), log: (line) => observed.logs.push(line), daemonHooks: false });
+  observed.proxy = await createDockerProxy({ host: recordingHost(host, () => observed), listen: observed.socket, upstream: `unix://${d.socketPath}`, handoffDir: join(d.dir, "handoff"), log: (line) => observed.logs.push(line), daemonHooks: false, observers: true });
   return observed;
 }
 

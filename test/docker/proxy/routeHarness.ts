@@ -72,7 +72,7 @@ export async function startRouteHarness(options: { timeoutMs?: number; updateRou
   const logs: string[] = [];
   const handoffDir = join(dir, "handoff");
   const api = new UpstreamClient({ kind: "unix", path: engineSocket });
-  const ctx: RouteContext = { host, engine: api, handoffDir, log: (line) => logs.push(line), order: new ContainerOrder() };
+  const ctx: RouteContext = { host, engine: api, handoffDir, log: (line) => logs.push(line), order: new ContainerOrder(), postStart: false };
   const runtimes = new RuntimeCheck(api, true);
   let front: RelayServer | undefined;
   let started: Promise<void> | undefined;

@@ -52,7 +52,7 @@ export function containerStart(ctx: RouteContext, runtimes: RuntimeCheck): (req:
       }
       return undefined;
     };
-    const slot = ctx.order.hold(id);
+    const slot = ctx.postStart ? ctx.order.hold(id) : { release: (): void => undefined };
     let status = 0;
     try {
       await ctx.engine.forward(req, res, {

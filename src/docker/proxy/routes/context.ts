@@ -20,6 +20,8 @@ export interface RouteContext {
   readonly log: (line: string) => void;
   /** The per-container order of observer calls (a start's postStart before the onExit of that run). */
   readonly order: ContainerOrder;
+  /** Run ContainerPlugin.postStart after each start (false: no plugin implements it). */
+  readonly postStart: boolean;
 }
 
 /** The API version prefix of a request ("/v1.41"), or "" when it has none: the proxy's own calls use the same one. */

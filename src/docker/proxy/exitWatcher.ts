@@ -119,7 +119,8 @@ export class ExitWatcher {
     let lost: string | undefined;
     while (!signal.aborted) {
       try {
-        const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["start", "die", "oom"] }));
+        // "died": Podman 4.3 filters by its own name of the event, and sends it as "die"
+        const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["start", "die", "died", "oom"] }));
         const since = this.#since === undefined ? "" : `since=${sinceOf(this.#since)}&`;
         const answer = await engine.stream(`/events?${since}filters=${filters}`, signal);
         if (answer.statusCode !== 200) {

@@ -5,68 +5,29 @@
  * at once, the OOM killer where the machine has a memory controller, after postStart for the same start, across
  * restarts of dockerd (live-restore: containers run on while it is down) with no exit reported twice, and nothing
  * after the proxy closed.
- *
- * The calls are recorded where the proxy makes them, on host.container (see observerHost.ts: typed by their shape
- * until the host's own types carry them); the recorder passes each call on to the host's own method when it has one.
+ * The calls are recorded where the proxy makes them, on host.container (observerRecorder.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHost, createRegistry, type ContainerJSON, type Host } from "hookplugins";
+import { createHost, createRegistry, type Host } from "hookplugins";
 import { createDockerProxy, type DockerProxy } from "hookplugins/docker";
 import { runCommand, sleep, type RunResult } from "../../support/engines/processes.js";
 import { describeWithTools } from "../../support/tools.js";
 import { findOnPath, startDockerd, type Dockerd } from "../dockerd.js";
-
-/** An exit as onExit receives it. */
-interface Exit {
-  readonly code: number;
-  readonly signal: string | undefined;
-  readonly oomKilled: boolean;
-  readonly finishedAt: string;
-}
-
-/** One observer call the proxy made. */
-interface Call {
-  readonly hook: "postStart" | "onExit";
-  readonly container: ContainerJSON;
-  readonly exit?: Exit;
-}
+import { callsOf, recordingHost, settledCalls, type RecordedCall, type Recorder } from "./observerRecorder.js";
 
 /** A proxy with its recorded calls and log lines. */
-interface Observed {
+interface Observed extends Recorder {
   readonly proxy: DockerProxy;
   readonly socket: string;
-  readonly calls: Call[];
   readonly logs: string[];
-  /** postStart of containers whose name starts with this fails (as a host with observerFailures "reject" does). */
-  failPrefix?: string;
 }
 
 let d: Dockerd;
 let host: Host;
 let main: Observed;
 const name = (what: string): string => `${what}-${process.pid}`;
-
-/** A host whose observer methods record each call, then run the host's own (when it has them). */
-function recordingHost(inner: Host, observed: () => Observed): Host {
-  type Methods = Record<string, ((...args: unknown[]) => Promise<{ failures: readonly Error[] }>) | undefined>;
-  const own = inner.container as unknown as Methods;
-  const container = Object.create(inner.container) as Methods;
-  container["postStart"] = async (c: unknown, ...rest: unknown[]) => {
-    const o = observed();
-    o.calls.push({ hook: "postStart", container: c as ContainerJSON });
-    if (o.failPrefix && (c as ContainerJSON).Name?.startsWith(`/${o.failPrefix}`)) {
-      throw new AggregateError([new Error('plugin "broken" failed in ContainerPlugin.postStart: it always fails; fix the plugin')], "postStart failed");
-    }
-    return (await own["postStart"]?.(c, ...rest)) ?? { failures: [] };
-  };
-  container["onExit"] = async (c: unknown, exit: unknown, ...rest: unknown[]) => {
-    observed().calls.push({ hook: "onExit", container: c as ContainerJSON, exit: exit as Exit });
-    return (await own["onExit"]?.(c, exit, ...rest)) ?? { failures: [] };
-  };
-  return Object.assign(Object.create(inner) as Host, { container });
-}
 
 async function startObserved(file: string): Promise<Observed> {
   const observed = { calls: [], logs: [] } as unknown as { -readonly [K in keyof Observed]: Observed[K] };
@@ -86,16 +47,13 @@ async function idOf(n: string): Promise<string> {
   return (await d.docker(["inspect", "-f", "{{.Id}}", n])).stdout.trim();
 }
 
-function callsFor(id: string, hook: Call["hook"], o: Observed = main): Call[] {
-  return o.calls.filter((c) => c.hook === hook && c.container.Id === id);
+function callsFor(id: string, hook: RecordedCall["hook"]): RecordedCall[] {
+  return callsOf(main.calls, hook, (c) => c.Id === id);
 }
 
-/** Waits until `id` has `count` calls of `hook`, then a little longer for any extra one, and returns them. */
-async function settled(id: string, hook: Call["hook"], count = 1, o: Observed = main): Promise<Call[]> {
-  const deadline = Date.now() + 30_000;
-  while (callsFor(id, hook, o).length < count && Date.now() < deadline) await sleep(50);
-  await sleep(700);
-  return callsFor(id, hook, o);
+/** The calls of `hook` for container `id`, settled (see settledCalls). */
+function settled(id: string, hook: RecordedCall["hook"], count = 1, o: Observed = main): Promise<RecordedCall[]> {
+  return settledCalls(o.calls, hook, (c) => c.Id === id, count);
 }
 
 /** Why the OOM killer cannot be provoked in a container here, or undefined when it can. */
@@ -186,10 +144,7 @@ describeWithTools(["root", "dockerd", "docker", "runc", "busybox"], "postStart a
   it("reports a container removed at once (run --rm) once, with its name, labels and exit status", async () => {
     const run = await docker(["run", "--rm", "--name", name("gone"), "--label", "team=infra", "--network", "none", "bb", "sh", "-c", "exit 7"]);
     expect(run.code).toBe(7);
-    const deadline = Date.now() + 30_000;
-    while (!main.calls.some((c) => c.hook === "onExit" && c.container.Name === `/${name("gone")}`) && Date.now() < deadline) await sleep(50);
-    await sleep(700);
-    const calls = main.calls.filter((c) => c.hook === "onExit" && c.container.Name === `/${name("gone")}`);
+    const calls = await settledCalls(main.calls, "onExit", (c) => c.Name === `/${name("gone")}`);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.exit).toMatchObject({ code: 7, signal: undefined, oomKilled: false });
     expect(calls[0]!.exit!.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);

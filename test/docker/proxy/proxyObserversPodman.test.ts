@@ -4,50 +4,36 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHost, createRegistry, type ContainerJSON, type Host } from "hookplugins";
+import { createHost, createRegistry, type Host } from "hookplugins";
 import { createDockerProxy, type DockerProxy } from "hookplugins/docker";
 import { podmanTools, startPodmanService, type PodmanService } from "../../support/engines/podman.js";
-import { runCommand, sleep, type RunResult } from "../../support/engines/processes.js";
+import { runCommand, type RunResult } from "../../support/engines/processes.js";
 import { describeWithTools, toolPath } from "../../support/tools.js";
+import { recordingHost, settledCalls, type RecordedCall, type Recorder } from "./observerRecorder.js";
 
 let podman: PodmanService;
 let host: Host;
 let proxy: DockerProxy;
 let socket: string;
-const calls: { hook: string; container: ContainerJSON; exit?: { code: number; signal: string | undefined; oomKilled: boolean; finishedAt: string } }[] = [];
+const recorder: Recorder = { calls: [] };
 const name = (what: string): string => `${what}-${process.pid}`;
 
 function viaProxy(args: readonly string[]): Promise<RunResult> {
   return runCommand(toolPath("docker"), args, { ...podman.env, DOCKER_HOST: `unix://${socket}` }, 60_000);
 }
 
-/** The calls of `hook` for container `n`'s id, once at least one came and a moment more passed. */
-async function settled(n: string, hook: string): Promise<typeof calls> {
+/** The calls of `hook` for container `n`, settled (see settledCalls). */
+async function settled(n: string, hook: RecordedCall["hook"]): Promise<RecordedCall[]> {
   const id = (await podman.docker(["inspect", "-f", "{{.Id}}", n])).stdout.trim();
-  const deadline = Date.now() + 30_000;
-  while (!calls.some((c) => c.hook === hook && c.container.Id === id) && Date.now() < deadline) await sleep(50);
-  await sleep(700);
-  return calls.filter((c) => c.hook === hook && c.container.Id === id);
+  return settledCalls(recorder.calls, hook, (c) => c.Id === id);
 }
 
 describeWithTools(podmanTools, "postStart and onExit through the Docker API proxy in front of Podman's Docker-compatible service", () => {
   beforeAll(async () => {
     podman = await startPodmanService();
-    const inner = createHost({ registry: createRegistry(), timeoutMs: 5000 });
-    // the calls recorded where the proxy makes them (see proxyObservers.test.ts)
-    const container = Object.assign(Object.create(inner.container) as object, {
-      postStart: async (c: ContainerJSON) => {
-        calls.push({ hook: "postStart", container: c });
-        return { failures: [] };
-      },
-      onExit: async (c: ContainerJSON, exit: (typeof calls)[number]["exit"]) => {
-        calls.push({ hook: "onExit", container: c, ...(exit && { exit }) });
-        return { failures: [] };
-      },
-    });
-    host = Object.assign(Object.create(inner) as Host, { container });
+    host = createHost({ registry: createRegistry(), timeoutMs: 5000 });
     socket = join(podman.dir, "proxy.sock");
-    proxy = await createDockerProxy({ host, listen: socket, upstream: `unix://${podman.socketPath}`, handoffDir: join(podman.dir, "handoff"), log: () => {}, daemonHooks: false, observers: true });
+    proxy = await createDockerProxy({ host: recordingHost(host, () => recorder), listen: socket, upstream: `unix://${podman.socketPath}`, handoffDir: join(podman.dir, "handoff"), log: () => {}, daemonHooks: false, observers: true });
   }, 120_000);
 
   afterAll(async () => {

@@ -163,6 +163,26 @@ it("after a gap the engine forgot (a restart), reports a container that ran befo
   expect(calls).toHaveLength(1);
 });
 
+it("reports each of 500 exits once through three cuts that replay everything, skipping lines that are not events", async () => {
+  const all: string[] = [];
+  for (let n = 0; n < 500; n++) {
+    const cid = `${String(n).padStart(4, "0")}`.repeat(16);
+    engine.containers.set(cid, { ...exited(0, `2026-12-06T12:50:00.${String(n).padStart(9, "0")}Z`), Id: cid });
+    all.push(line({ Action: "die", id: cid, Actor: { ID: cid, Attributes: { exitCode: "1" } } }, t0 + BigInt(n)));
+  }
+  engine.replay = ['{"half": ', "not json\n", '{"Action":"die"}\n', "\n"];
+  for (let cut = 0; cut < 3; cut++) {
+    for (const event of all.slice(0, ((cut + 1) * all.length) / 3)) send(event);
+    engine.replay = [...engine.replay, ...all];
+    for (const s of [...engine.streams]) s.destroy();
+    await until(() => engine.sinces.length === cut + 2);
+  }
+  await until(() => calls.length >= 500);
+  await quiet();
+  expect(calls).toHaveLength(500);
+  expect(new Set(calls.map((c) => c.container.Id)).size).toBe(500);
+});
+
 it("calls nothing once closed", async () => {
   await watcher.close();
   engine.containers.set(id(6), exited(6, "2026-12-06T12:49:00Z"));

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { busyboxImageScript, importBusybox } from "../support/engines/images.js";
-import { openRunFolder, runCommand, sleep, startDetached, waitForExit, waitUntilReady, type RunResult } from "../support/engines/processes.js";
+import { openRunFolder, runCommand, sleep, startDetached, waitForExit, waitUntilReady, type DetachedProcess, type RunResult } from "../support/engines/processes.js";
 import { allTools, findExecutable, findTool, skipReason, type Tool } from "../support/tools.js";
 
 /** Where Docker looks for plugin sockets (fixed in dockerd). */
@@ -52,7 +52,7 @@ export interface Dockerd {
   readonly socketPath: string;
   /** Its --config-file (JSON); change it with reload(). */
   readonly configFile: string;
-  /** dockerd's pid. */
+  /** dockerd's pid (a new one after restart()). */
   readonly pid: number;
   /** Runs the docker CLI against it; never rejects for a non-zero exit. */
   docker(args: readonly string[], options?: { timeoutMs?: number }): Promise<DockerResult>;
@@ -60,6 +60,11 @@ export interface Dockerd {
   reload(config: Record<string, unknown>): Promise<void>;
   /** dockerd's log so far. */
   log(): string;
+  /**
+   * Stops dockerd (SIGTERM: it stops its containers, as on a real restart) and its containerd, then starts it again
+   * on the same folder, socket and config; resolves once it answers. `whileDown` runs between the two.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Stops dockerd and its containerd by pid and removes everything this dockerd created. */
   stop(): Promise<void>;
 }
@@ -79,7 +84,7 @@ export async function startDockerd(options: { config?: Record<string, unknown> }
   const socketPath = join(dir, "docker.sock");
   const configFile = join(dir, "daemon.json");
   await writeFile(configFile, JSON.stringify(options.config ?? {}));
-  const daemon = startDetached(
+  const launch = (): DetachedProcess => startDetached(
     findOnPath("dockerd")!,
     [
       "--iptables=false",
@@ -94,15 +99,24 @@ export async function startDockerd(options: { config?: Record<string, unknown> }
     ],
     { logFile: join(dir, "dockerd.log") },
   );
+  let daemon = launch();
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: join(dir, "cli") };
   const dockerBin = findOnPath("docker")!;
   const log = (): string => daemon.log();
   let stopped: Promise<void> | undefined;
+  const stopDaemon = async (): Promise<void> => {
+    const containerdPid = Number(await readFile(join(dir, "exec/containerd/containerd.pid"), "utf8").catch(() => "0")) || 0;
+    await daemon.stop(20_000);
+    if (containerdPid && !(await waitForExit(containerdPid, 5_000))) process.kill(containerdPid, "SIGKILL");
+  };
+  const answers = async (): Promise<boolean> => existsSync(socketPath) && (await d.docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: 5_000 })).code === 0;
   const d: Dockerd = {
     dir,
     socketPath,
     configFile,
-    pid: daemon.pid,
+    get pid() {
+      return daemon.pid;
+    },
     docker: (args, o) => runCommand(dockerBin, args, env, o?.timeoutMs ?? 30_000),
     log,
     async reload(config) {
@@ -116,18 +130,22 @@ export async function startDockerd(options: { config?: Record<string, unknown> }
         await sleep(100);
       }
     },
+    async restart(whileDown) {
+      await stopDaemon();
+      await whileDown?.();
+      daemon = launch();
+      await waitUntilReady("dockerd did not answer after a restart", daemon, answers);
+    },
     stop() {
       return (stopped ??= (async () => {
-        const containerdPid = Number(await readFile(join(dir, "exec/containerd/containerd.pid"), "utf8").catch(() => "0")) || 0;
-        await daemon.stop(20_000);
-        if (containerdPid && !(await waitForExit(containerdPid, 5_000))) process.kill(containerdPid, "SIGKILL");
+        await stopDaemon();
         // anything else started for this folder (shims of containers still running, and their containers)
         await run.remove({ cgroups: ["docker"] });
       })());
     },
   };
   try {
-    await waitUntilReady("dockerd did not answer", daemon, async () => existsSync(socketPath) && (await d.docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: 5_000 })).code === 0);
+    await waitUntilReady("dockerd did not answer", daemon, answers);
     await importBusybox(env, dockerBin);
   } catch (error) {
     await d.stop();

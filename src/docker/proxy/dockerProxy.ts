@@ -2,14 +2,17 @@
  * createDockerProxy: a Docker Engine API proxy that runs a host's plugins at every hook point the API reaches. The
  * docker CLI, compose and SDKs point `DOCKER_HOST` at it; container creates, starts and updates, volume creates, image
  * pulls and loads go through the plugins and then to the engine (dockerd or Podman's Docker-compatible service);
- * everything else passes byte for byte. `DaemonPlugin.preStartHook` runs before it accepts connections, and
+ * everything else passes byte for byte. `ContainerPlugin.postStart` runs after each start made through it, and
+ * `onExit` after each exit of the engine's containers, from one subscription to the engine's events. `DaemonPlugin.preStartHook` runs before it accepts connections, and
  * `preStopHook` (reverse order) once the requests in flight have finished.
  */
 import { rm, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { HandlerSpec, Host } from "hookplugins";
 import { defaultHandoffDir, sweepHandoffs } from "hookplugins/runtime";
+import { ContainerOrder } from "./containerOrder.js";
 import { errorMessage } from "./errorResponse.js";
+import { ExitWatcher } from "./exitWatcher.js";
 import { createRelayServer, type RelayServer } from "./relay.js";
 import type { UpstreamAddress } from "./routeTypes.js";
 import { builtinRoutes, matcherOf } from "./routes/routeTable.js";
@@ -44,6 +47,12 @@ export interface DockerProxyOptions {
   readonly headersTimeoutMs?: number;
   /** Run DaemonPlugin.preStartHook before listening and preStopHook on close (default true). */
   readonly daemonHooks?: boolean;
+  /**
+   * Run ContainerPlugin.postStart after starts and onExit from a subscription to the engine's events: true always,
+   * false never; by default each when a plugin implements it (host.explain() lists one), else the proxy neither
+   * inspects started containers nor subscribes.
+   */
+  readonly observers?: boolean;
 }
 
 /** A running proxy. */
@@ -54,7 +63,10 @@ export interface DockerProxy {
   readonly upstream: string;
   /** Its route table after APIPlugin.updateHandler (the hook-point routes, plugins' routes, the catch-all). */
   readonly routes: readonly HandlerSpec[];
-  /** Stops accepting, lets requests in flight finish (up to `graceMs`, default 30000), runs preStopHook, removes the socket. */
+  /**
+   * Stops accepting, lets requests in flight finish (up to `graceMs`, default 30000), ends the event subscription,
+   * waits for the postStart and onExit calls under way, runs preStopHook, removes the socket.
+   */
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
@@ -72,6 +84,11 @@ async function socketAccess(upstream: UpstreamAddress): Promise<{ mode: number; 
   return { mode: 0o660, gid: info.gid };
 }
 
+/** Whether a plugin of `host` implements hook point `hook` (enabled now or not). */
+function implemented(host: Host, hook: string): boolean {
+  return ((host.explain() as Record<string, readonly unknown[] | undefined>)[hook]?.length ?? 0) > 0;
+}
+
 /** Starts the proxy; resolves once it accepts connections. */
 export async function createDockerProxy(options: DockerProxyOptions): Promise<DockerProxy> {
   const upstream = typeof options.upstream === "string" ? parseUpstreamAddress(options.upstream) : options.upstream;
@@ -85,7 +102,9 @@ export async function createDockerProxy(options: DockerProxyOptions): Promise<Do
   if (daemonHooks) await options.host.daemon.preStart();
   // after the start hooks: a failing one leaves nothing open
   const engine = new UpstreamClient(upstream);
-  const ctx: RouteContext = { host: options.host, engine, handoffDir, log };
+  const order = new ContainerOrder();
+  const ctx: RouteContext = { host: options.host, engine, handoffDir, log, order, postStart: options.observers ?? implemented(options.host, "ContainerPlugin.postStart") };
+  const exits = options.observers ?? implemented(options.host, "ContainerPlugin.onExit") ? new ExitWatcher({ engine, host: options.host, order, log }) : undefined;
   let server: RelayServer | undefined;
   let routes: HandlerSpec[];
   try {
@@ -100,10 +119,13 @@ export async function createDockerProxy(options: DockerProxyOptions): Promise<Do
       ...(typeof listen !== "string" && { tls: { ca: listen.tls.ca, cert: listen.tls.cert, key: listen.tls.key, requestCert: true, rejectUnauthorized: true } }),
       onError: (error) => log(`hookplugins docker-proxy: ${errorMessage(error)}`),
     });
+    // subscribed before the first request: no exit of a container started through the proxy is missed
+    await exits?.start();
     if (typeof listen === "string") await server.listen(listen, await socketAccess(upstream));
     else await server.listen({ port: listen.port, host: listen.host ?? "127.0.0.1" });
   } catch (error) {
     await server?.close({ graceMs: 0 }).catch(() => undefined);
+    await exits?.close();
     engine.close();
     if (daemonHooks) await options.host.daemon.preStop().catch(() => undefined);
     throw error instanceof Error && error.name === "SocketFileError" ? new DockerProxyError(error.message, { cause: error }) : error;
@@ -118,6 +140,8 @@ export async function createDockerProxy(options: DockerProxyOptions): Promise<Do
     close: (closeOptions) =>
       (closing ??= (async () => {
         await running.close({ graceMs: closeOptions?.graceMs ?? 30_000 });
+        await exits?.close();
+        await order.idle();
         engine.close();
         if (typeof listen === "string") await rm(listen, { force: true });
         if (daemonHooks) await options.host.daemon.preStop();

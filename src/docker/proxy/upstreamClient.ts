@@ -206,6 +206,20 @@ export class UpstreamClient {
   }
 
   /**
+   * Opens a GET whose answer streams for long (`GET /events`): resolves with the answer once its head arrived, to be
+   * read as it comes; `signal` ends it. Rejects with UpstreamUnavailableError when the engine cannot be reached.
+   */
+  stream(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = this.open("GET", path, [], signal);
+      // kept after the head: a connection that fails later must not be an uncaught error (the answer reports it)
+      req.on("error", (error) => reject(this.failure(error, false)));
+      req.once("response", resolve);
+      req.end();
+    });
+  }
+
+  /**
    * Sends `req` on to the engine and streams the answer into `res` (status, header names and values as the engine sent
    * them, body as it arrives). Resolves when the answer is complete or the client went away (the engine request is
    * then aborted); rejects with UpstreamUnavailableError when the engine cannot be reached (nothing was written to

@@ -13,6 +13,7 @@ import { UpstreamClient } from "../../../src/docker/proxy/upstreamClient.js";
 import { builtinRoutes, matcherOf } from "../../../src/docker/proxy/routes/routeTable.js";
 import { RuntimeCheck } from "../../../src/docker/proxy/routes/runtimeCheck.js";
 import type { RouteContext } from "../../../src/docker/proxy/routes/context.js";
+import { ContainerOrder } from "../../../src/docker/proxy/containerOrder.js";
 
 /** A request the fake engine received. */
 export interface Received {
@@ -71,7 +72,7 @@ export async function startRouteHarness(options: { timeoutMs?: number; updateRou
   const logs: string[] = [];
   const handoffDir = join(dir, "handoff");
   const api = new UpstreamClient({ kind: "unix", path: engineSocket });
-  const ctx: RouteContext = { host, engine: api, handoffDir, log: (line) => logs.push(line) };
+  const ctx: RouteContext = { host, engine: api, handoffDir, log: (line) => logs.push(line), order: new ContainerOrder(), postStart: false };
   const runtimes = new RuntimeCheck(api, true);
   let front: RelayServer | undefined;
   let started: Promise<void> | undefined;

@@ -2,11 +2,16 @@
  * `POST /containers/{id}/start`: `ContainerPlugin.preStart` with the engine's inspect of the container; the plugins'
  * hooks are left for the runtime wrapper as the container's prestart hand-off, then the start goes on to the engine.
  * A plugin's failure fails the start, and nothing is started. Hooks on a runtime that would not run them are refused.
+ * Once the engine answered a start with 2xx (304, "already started", is not a start) and the client has its answer,
+ * `ContainerPlugin.postStart` runs with the engine's inspect of the started container: an observer, whose failures
+ * are logged and never change the answer. The container's observer queue is held from before the engine is asked,
+ * so that the onExit of a process that ends at once comes after its postStart.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ContainerJSON } from "hookplugins";
 import { readHandoff, removeHandoff, writeHandoff } from "hookplugins/runtime";
 import { ProxyHttpError } from "../errorResponse.js";
+import { observe } from "../observerHost.js";
 import { readBody } from "../requestBody.js";
 import { clientGone, engineJson, versionPrefix, type RouteContext } from "./context.js";
 import type { RuntimeCheck } from "./runtimeCheck.js";
@@ -47,11 +52,31 @@ export function containerStart(ctx: RouteContext, runtimes: RuntimeCheck): (req:
       }
       return undefined;
     };
+    const slot = ctx.postStart ? ctx.order.hold(id) : { release: (): void => undefined };
+    let status = 0;
     try {
-      await ctx.engine.forward(req, res, { body, beforeEnd: cleanUp });
+      await ctx.engine.forward(req, res, {
+        body,
+        beforeEnd: (answered) => {
+          status = answered;
+          return cleanUp(answered);
+        },
+      });
     } catch (error) {
+      slot.release();
       await removeHandoff(ctx.handoffDir, id);
       throw error;
     }
+    // after the answer (a client gone before it: started if the engine's StartedAt moved)
+    slot.release(async () => {
+      if (status !== 0 && (status < 200 || status >= 300)) return;
+      const started = await engineJson<ContainerJSON>(ctx.engine, `${prefix}/containers/${encodeURIComponent(id)}/json`).catch(() => ({ status: 0, body: undefined }));
+      if (started.body === undefined) {
+        if (status !== 0) ctx.log(`hookplugins docker-proxy: container ${id.slice(0, 12)} started, but the engine cannot inspect it (status ${started.status}): postStart did not run`);
+        return;
+      }
+      if (status === 0 && started.body.State?.StartedAt === container.State?.StartedAt) return;
+      await observe(ctx.host, started.body, { hook: "postStart" }, ctx.log);
+    });
   };
 }

@@ -1,9 +1,11 @@
 /**
  * What the hook-point routes of the Docker API proxy share: the host whose plugins they run, the engine, where
- * prestart hand-offs go, and where the proxy writes its lines; and small helpers they all use.
+ * prestart hand-offs go, where the proxy writes its lines and the order of its observer calls; and small helpers
+ * they all use.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Host } from "hookplugins";
+import type { ContainerOrder } from "../containerOrder.js";
 import type { UpstreamClient } from "../upstreamClient.js";
 
 /** The routes' shared state. */
@@ -16,6 +18,10 @@ export interface RouteContext {
   readonly handoffDir: string;
   /** Writes one line to the proxy's log (stderr by default). */
   readonly log: (line: string) => void;
+  /** The per-container order of observer calls (a start's postStart before the onExit of that run). */
+  readonly order: ContainerOrder;
+  /** Run ContainerPlugin.postStart after each start (false: no plugin implements it). */
+  readonly postStart: boolean;
 }
 
 /** The API version prefix of a request ("/v1.41"), or "" when it has none: the proxy's own calls use the same one. */

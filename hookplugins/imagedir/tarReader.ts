@@ -56,7 +56,11 @@ function number(header: Buffer, start: number, length: number, offset: number): 
 function checksumOk(header: Buffer): boolean {
   let sum = 0;
   for (let i = 0; i < block; i++) sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
-  return sum === number(header, 148, 8, 0);
+  try {
+    return sum === number(header, 148, 8, 0);
+  } catch {
+    return false;
+  }
 }
 
 /** The records of a pax extended header ("<len> key=value\n" ...). */

@@ -193,14 +193,16 @@ async function launch(ctx: DaemonContext, record: ContainerRecord): Promise<"sta
 
 /** Records the end of `running` (the OOM verdict first), emits "exit", then runs ContainerPlugin.onExit. */
 async function finish(ctx: DaemonContext, record: ContainerRecord, running: RunningContainer, supervision: Supervision, code: number, error: string): Promise<void> {
+  let deleted: Promise<void> | undefined;
   await supervision.ended(code, (oomKilled) => {
     if (record.process !== running) return;
     record.process = undefined;
     const finishedAt = new Date().toISOString();
     record.state = { ...record.state, status: "exited", pid: 0, exitCode: code, error: error || record.state.error, finishedAt, oomKilled };
-    void ctx.runtime.delete(record.id);
+    deleted = ctx.runtime.delete(record.id).catch(() => undefined);
     record.events.emit("exit", code);
   });
+  await deleted;
 }
 
 /** POST /containers/{id}/update: preUpdate on the raw body stream, parse, apply, then postUpdate. */
@@ -237,7 +239,7 @@ export function waitNotRunning(record: ContainerRecord): Promise<number> {
 /** Stops a running container with SIGKILL and waits for it. */
 export async function killContainer(ctx: DaemonContext, record: ContainerRecord): Promise<void> {
   const running = record.process;
-  if (!running || record.state.status !== "running") return;
+  if (!running || record.state.status !== "running") return record.exitReported;
   await ctx.runtime.kill(record.id, "KILL").catch(() => undefined);
   await running.exited.catch(() => undefined);
   await waitNotRunning(record);

@@ -8,7 +8,7 @@ import type { ContainerRecord } from "./containerStore.js";
 import type { DaemonContext } from "./context.js";
 import { extendedHost, type ContainerExitInfo, type ObserverOutcomeInfo } from "./hostExtensions.js";
 import { inspectContainer } from "./inspect.js";
-import { watchOomKills, type OomWatch } from "./oomWatch.js";
+import type { OomWatch } from "./oomWatch.js";
 import type { RunningContainer } from "./runtime.js";
 
 /** The signal name for exit status `code` when it is 128+n for a known signal n. */
@@ -49,7 +49,7 @@ export function superviseRun(ctx: DaemonContext, record: ContainerRecord, runnin
     () => true,
     () => false,
   );
-  const oom: Promise<OomWatch | undefined> = started.then((ok) => (ok ? watchOomKills(running.pid()) : undefined));
+  const oom: Promise<OomWatch | undefined> = started.then((ok) => (ok ? ctx.runtime.watchOom(record.id) : undefined));
   const postStarted = started.then(async (ok) => {
     if (!ok) return;
     await oom;

@@ -82,7 +82,9 @@ export function commandHelp(commands: readonly CliCommandInfo[]): string {
   const lines = ["commands:"];
   for (const command of shown) {
     lines.push(`  ${synopsis(command).padEnd(width)}${command.description}${command.plugin === undefined ? "" : ` (plugin ${command.plugin})`}`);
-    for (const option of command.plugin === undefined ? [] : (command.options ?? [])) lines.push(`      ${option.flags.padEnd(width - 4)}${option.description}`);
+    const options = command.plugin === undefined ? [] : (command.options ?? []);
+    const flagWidth = Math.max(...options.map((o) => o.flags.length), 0) + 2;
+    for (const option of options) lines.push(`      ${option.flags.padEnd(flagWidth)}${option.description}`);
   }
   return lines.join("\n");
 }

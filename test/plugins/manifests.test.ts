@@ -8,6 +8,7 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 const shipped = [
   { folder: "hookplugins/envlimits", registers: "envlimits", type: "ContainerPlugin" },
+  { folder: "hookplugins/imagedir", registers: "imagedir", type: "ImagePlugin" },
   { folder: "hookplugins/helperprocess", registers: "helperprocess", type: "DaemonPlugin" },
   { folder: "hookplugins/prestarthooks/early", registers: "prestart-early", type: "ContainerPlugin" },
   { folder: "hookplugins/prestarthooks/late", registers: "prestart-late", type: "ContainerPlugin" },

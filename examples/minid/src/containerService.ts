@@ -7,16 +7,19 @@ import { cp, mkdir, rm } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { toOciHooks, type ContainerCreateConfig, type Endpoint, type HostConfig } from "hookplugins";
 import { bindMounts, parseBinds } from "./binds.js";
+import { findImage, withImageConfig } from "./containerImage.js";
 import { createdState, type ContainerEvents, type ContainerRecord } from "./containerStore.js";
 import type { DaemonContext } from "./context.js";
 import { readJsonObject } from "./http.js";
-import { badRequest, conflict, HttpError, notFound } from "./httpErrors.js";
+import { badRequest, conflict, HttpError } from "./httpErrors.js";
 import { newId, newName, validName } from "./ids.js";
 import { inspectContainer } from "./inspect.js";
 import { appendLog } from "./logs.js";
 import { networkHook } from "./networkHook.js";
 import { buildOciSpec, writeOciSpec, type OciHookEntry, type OciSpec } from "./ociSpec.js";
 import { containerPaths } from "./paths.js";
+import type { RunningContainer } from "./runtime.js";
+import { superviseRun, type Supervision } from "./supervision.js";
 
 /** The environment every container starts with, before its own Env. */
 export const defaultEnv = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
@@ -59,9 +62,10 @@ export async function createContainer(
     }
   }
   if (typeof body.Image !== "string" || body.Image === "") throw badRequest("No image was specified");
-  const config = await ctx.host.container.preCreate(body as unknown as ContainerCreateConfig);
-  const image = ctx.images.resolve(config.Image);
-  if (!image) throw notFound(`No such image: ${config.Image}`);
+  const requested = await ctx.host.container.preCreate(body as unknown as ContainerCreateConfig);
+  const imageRef = requested.Image;
+  const image = await findImage(ctx, imageRef);
+  const config = withImageConfig(requested, image.config);
   const { HostConfig: hostConfig = {}, NetworkingConfig: _networking, ...containerConfig } = config;
   parseBinds(hostConfig.Binds ?? [], ctx.paths.volumes); // reject malformed binds now, not at start
   const id = newId();
@@ -76,9 +80,7 @@ export async function createContainer(
     DisableResolver: false,
     GenericParams: {},
   } satisfies Endpoint);
-  const entrypoint = containerConfig.Entrypoint ?? [];
-  const cmd = containerConfig.Cmd && containerConfig.Cmd.length > 0 ? containerConfig.Cmd : entrypoint.length > 0 ? [] : image.cmd;
-  const args = [...entrypoint, ...cmd];
+  const args = [...(containerConfig.Entrypoint ?? []), ...(containerConfig.Cmd ?? [])];
   if (args.length === 0) throw badRequest("no command specified");
   const paths = containerPaths(ctx.paths, id);
   await mkdir(paths.bundle, { recursive: true });
@@ -88,7 +90,7 @@ export async function createContainer(
     name,
     created: new Date().toISOString(),
     imageId: image.id,
-    imageRef: config.Image,
+    imageRef,
     config: containerConfig,
     hostConfig,
     endpoint,
@@ -164,28 +166,43 @@ async function launch(ctx: DaemonContext, record: ContainerRecord): Promise<"sta
   );
   record.process = running;
   record.starts += 1;
-  record.state = { ...record.state, status: "running", error: "", startedAt: new Date().toISOString() };
+  record.state = { ...record.state, status: "running", error: "", startedAt: new Date().toISOString(), oomKilled: false };
+  const supervision = superviseRun(ctx, record, running);
+  let finished: Promise<void> | undefined;
+  const end = (code: number, error: string): void => {
+    finished = finish(ctx, record, running, supervision, code, error);
+    record.exitReported = finished;
+  };
   running.exited.then(
-    (code) => finish(ctx, record, running, code, ""),
-    (err: unknown) => finish(ctx, record, running, 128, (err as Error).message),
+    (code) => end(code, ""),
+    (err: unknown) => end(128, (err as Error).message),
   );
   try {
     await running.started;
   } catch (err) {
     await running.exited.catch(() => undefined);
+    await finished;
     record.state = { ...record.state, status: "exited", exitCode: 128, error: (err as Error).message };
     throw new HttpError(500, (err as Error).message, { cause: err });
   }
   if (record.process === running && record.state.status === "running") record.state.pid = running.pid();
+  // ContainerPlugin.postStart has run when the start request is answered; its failures are only logged
+  await supervision.postStarted;
   return "started";
 }
 
-function finish(ctx: DaemonContext, record: ContainerRecord, running: ContainerRecord["process"], code: number, error: string): void {
-  if (record.process !== running) return;
-  record.process = undefined;
-  record.state = { ...record.state, status: "exited", pid: 0, exitCode: code, error: error || record.state.error, finishedAt: new Date().toISOString() };
-  void ctx.runtime.delete(record.id);
-  record.events.emit("exit", code);
+/** Records the end of `running` (the OOM verdict first), emits "exit", then runs ContainerPlugin.onExit. */
+async function finish(ctx: DaemonContext, record: ContainerRecord, running: RunningContainer, supervision: Supervision, code: number, error: string): Promise<void> {
+  let deleted: Promise<void> | undefined;
+  await supervision.ended(code, (oomKilled) => {
+    if (record.process !== running) return;
+    record.process = undefined;
+    const finishedAt = new Date().toISOString();
+    record.state = { ...record.state, status: "exited", pid: 0, exitCode: code, error: error || record.state.error, finishedAt, oomKilled };
+    deleted = ctx.runtime.delete(record.id).catch(() => undefined);
+    record.events.emit("exit", code);
+  });
+  await deleted;
 }
 
 /** POST /containers/{id}/update: preUpdate on the raw body stream, parse, apply, then postUpdate. */
@@ -222,10 +239,11 @@ export function waitNotRunning(record: ContainerRecord): Promise<number> {
 /** Stops a running container with SIGKILL and waits for it. */
 export async function killContainer(ctx: DaemonContext, record: ContainerRecord): Promise<void> {
   const running = record.process;
-  if (!running || record.state.status !== "running") return;
+  if (!running || record.state.status !== "running") return record.exitReported;
   await ctx.runtime.kill(record.id, "KILL").catch(() => undefined);
   await running.exited.catch(() => undefined);
   await waitNotRunning(record);
+  await record.exitReported;
 }
 
 /** DELETE /containers/{id}: 409 for a running container unless `force`. */

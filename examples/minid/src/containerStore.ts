@@ -19,6 +19,8 @@ export interface ContainerState {
   error: string;
   startedAt: string;
   finishedAt: string;
+  /** Whether the kernel's OOM killer killed a process of the last run. */
+  oomKilled: boolean;
 }
 
 /** Events a container emits: "log" (LogRecord) while it runs, "exit" (code) when it ends, "removed". */
@@ -54,6 +56,8 @@ export interface ContainerRecord {
   state: ContainerState;
   /** The runtime's handle while the container runs. */
   process?: RunningContainer;
+  /** Settles once the last run's exit was recorded and ContainerPlugin.onExit ran for it. */
+  exitReported?: Promise<void>;
   /** True while a start request is preparing or launching the container. */
   starting: boolean;
   /** How many times the container was started. */
@@ -64,7 +68,7 @@ export interface ContainerRecord {
 
 /** A fresh "created" state. */
 export function createdState(): ContainerState {
-  return { status: "created", pid: 0, exitCode: 0, error: "", startedAt: "0001-01-01T00:00:00Z", finishedAt: "0001-01-01T00:00:00Z" };
+  return { status: "created", pid: 0, exitCode: 0, error: "", startedAt: "0001-01-01T00:00:00Z", finishedAt: "0001-01-01T00:00:00Z", oomKilled: false };
 }
 
 /** The daemon's containers, by id and by name. */

@@ -4,6 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { OciSpec } from "./ociSpec.js";
+import { noOomWatch, type OomWatch } from "./oomWatch.js";
 import type { ContainerIo, RunningContainer, RunRequest, Runtime } from "./runtime.js";
 
 /** A runtime that only reports what it would do. */
@@ -38,6 +39,10 @@ export class DryRunRuntime implements Runtime {
   async kill(): Promise<void> {}
 
   async update(): Promise<void> {}
+
+  watchOom(): OomWatch {
+    return noOomWatch;
+  }
 
   async delete(): Promise<void> {}
 }

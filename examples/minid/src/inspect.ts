@@ -27,7 +27,7 @@ export function inspectContainer(record: ContainerRecord, volumesDir: string): C
       Running: state.status === "running",
       Paused: false,
       Restarting: false,
-      OOMKilled: false,
+      OOMKilled: state.oomKilled,
       Dead: false,
       Pid: state.pid,
       ExitCode: state.exitCode,

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { execFileChecked, execFileCollect, signalNumber } from "./exec.js";
+import { watchRuncOomEvents, type OomWatch } from "./oomWatch.js";
 import type { ContainerIo, ResourceUpdate, RunningContainer, RunRequest, Runtime } from "./runtime.js";
 
 /** How often `started` polls `runc state`. */
@@ -102,6 +103,10 @@ export class RuncRuntime implements Runtime {
     if (resources.cpuShares !== undefined) args.push("--cpu-share", String(resources.cpuShares));
     if (args.length === 3) return;
     await execFileChecked(this.#binary, [...args, id]);
+  }
+
+  watchOom(id: string): OomWatch {
+    return watchRuncOomEvents(this.#binary, this.#root, id);
   }
 
   async delete(id: string): Promise<void> {

@@ -2,6 +2,8 @@
  * The OCI runtime seam: how minid runs a bundle. `runc.ts` and `dryRun.ts` implement it.
  */
 
+import type { OomWatch } from "./oomWatch.js";
+
 /** Callbacks receiving the container's output. */
 export interface ContainerIo {
   /** A chunk the container wrote to stdout. */
@@ -50,6 +52,8 @@ export interface Runtime {
   kill(id: string, signal: string): Promise<void>;
   /** Changes resource limits of a running container. */
   update(id: string, resources: ResourceUpdate): Promise<void>;
+  /** Starts watching a running container for OOM kills. */
+  watchOom(id: string): OomWatch;
   /** Forgets a stopped container (no error when it is unknown). */
   delete(id: string): Promise<void>;
 }

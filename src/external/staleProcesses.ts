@@ -8,6 +8,7 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { readHostFile, readPidFile, type PluginPidRecord } from "./pidFiles.js";
 import { isRunning, processIdentity, type ProcessIdentity } from "./processIdentity.js";
+import { socketAccepts } from "./socketAccepts.js";
 import { removeStaleSocket } from "./unixSocket.js";
 
 /** One stale thing found at a host's start, and what was done about it. */
@@ -46,6 +47,11 @@ async function waitGone(process: ProcessIdentity, ms: number): Promise<boolean> 
     if (Date.now() >= end) return false;
     await sleep(25);
   }
+}
+
+/** Resolves once nothing accepts connections on the socket `path`, or after `ms`. */
+async function untilNotAccepting(path: string, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end && (await socketAccepts(path)); ) await sleep(100);
 }
 
 /** Signals the plugin's process group (it is started as the leader of its own), or the process alone if it left it. */
@@ -109,6 +115,8 @@ async function cleanPidFile(file: string, record: PluginPidRecord, dir: string, 
     what = `${left} is no longer running`;
   }
   await rm(file, { force: true });
+  // a plugin just killed can hold its socket a moment longer on a busy machine
+  if (action === "stopped" && dirname(record.socket) === dir) await untilNotAccepting(record.socket, 5000);
   const socketLeft = await removeSocket(record.socket, dir);
   const message = `${what}; removed its stale pid file ${file}${socketLeft === undefined ? ` and socket ${record.socket}` : socketLeft === false ? "" : `, and left its socket ${record.socket}: ${socketLeft}`}`;
   return { plugin, pid: proc.pid, file, action, signal, message };

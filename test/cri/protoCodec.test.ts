@@ -315,26 +315,11 @@ describe("protoCodec against protobufjs: bytes protobufjs encodes", () => {
   });
 
   it("decode with ours to JavaScript values of the field's type: numbers, booleans, strings, Uint8Arrays, bigints only past 2^53", () => {
-    const decoded = decodeMessage(kindsSchema, "AllKinds", pbEncode(kindsType("AllKinds"), fullAllKinds()));
-    expect(decoded).toMatchObject({
-      s: "ß ✓ \u0000 end",
-      flag: true,
-      i32: -2_147_483_648,
-      u32: 4_294_967_295,
-      i64: -9_007_199_254_740_991,
-      u64: 18_446_744_073_709_551_615n,
-      f32: 4_294_967_295,
-      sf32: -7,
-      f64: 18_446_744_073_709_551_615n,
-      sf64: -9_223_372_036_854_775_808n,
-      d: -1.5e300,
-      f: Math.fround(3.14),
-      color: 2,
-      ri64: [0, -1, 9_223_372_036_854_775_807n],
-      rb: [true, false, true],
-      mi: { big: -9_223_372_036_854_775_807n, small: 3 },
-      mm: { one: { name: "n", n: 5 }, empty: {} },
-    });
+    const given = fullAllKinds();
+    const decoded = decodeMessage(kindsSchema, "AllKinds", pbEncode(kindsType("AllKinds"), given));
+    // toMatchObject tells 3 from 3n: each field comes back as the very value (and type) it was given
+    const kept = ["s", "flag", "i32", "u32", "i64", "u64", "f32", "sf32", "f64", "sf64", "d", "f", "color", "ri64", "rb", "mi", "mm"] as const;
+    expect(decoded).toMatchObject(Object.fromEntries(kept.map((key) => [key, given[key]])));
     expect(decoded["b"]).toBeInstanceOf(Uint8Array);
     expect([...(decoded["b"] as Uint8Array)]).toEqual([0, 1, 2, 254, 255]);
   });

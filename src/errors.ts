@@ -111,12 +111,16 @@ export class CliCommandConflictError extends PluginHookError {
   /** The flag that conflicts, when it is an option rather than the command itself. */
   readonly flag: string | undefined;
 
-  /** Creates the error: `plugin` (in `hook`) added `command` (or its `flag`), which `other` (undefined: built-in) already has. */
-  constructor(plugin: string, hook: HookName, command: string, other: string | undefined, flag?: string) {
+  /**
+   * Creates the error: `plugin` (in `hook`) added `command` (or its `flag`), which `other` (undefined: built-in)
+   * already has; `locked`: the existing command is locked, so it cannot be wrapped or changed instead.
+   */
+  constructor(plugin: string, hook: HookName, command: string, other: string | undefined, flag?: string, locked = false) {
     const owner = other === undefined ? `the built-in command "${command}"` : `plugin "${other}"'s command "${command}"`;
     const what = flag === undefined ? `adds command "${command}", which ${owner} already is` : `adds option ${flag} to command "${command}", which ${owner} already has`;
-    const fix =
-      flag === undefined
+    const fix = locked
+      ? `rename the plugin's ${flag === undefined ? "command" : "option"} (the host locked "${command}": plugins cannot wrap or change it)`
+      : flag === undefined
         ? `rename the plugin's command, or wrap the existing one by returning it under the same name in its place`
         : `rename the plugin's option, or replace the command's option list instead of adding to it`;
     const cause = new Error(`command "${command}"${flag === undefined ? "" : ` option ${flag}`} defined twice`);
@@ -127,8 +131,32 @@ export class CliCommandConflictError extends PluginHookError {
   }
 }
 
+/** A CliPlugin removed, wrapped, hid or changed a command the host locked (`locked: true`: the host runs it itself). */
+export class CliCommandLockedError extends PluginHookError {
+  override name = "CliCommandLockedError";
+  /** The locked command's name. */
+  readonly command: string;
+  /** What the plugin did to it. */
+  readonly change: "removed" | "wrapped" | "hidden" | "changed";
+
+  /** Creates the error: `plugin` (in `hook`) made `change` to the locked command `command`. */
+  constructor(plugin: string, hook: HookName, command: string, change: "removed" | "wrapped" | "hidden" | "changed") {
+    const verb = { removed: "removes", wrapped: "wraps", hidden: "hides", changed: "changes the options, arguments or description of" }[change];
+    const cause = new Error(`locked command "${command}" ${change}`);
+    super(
+      plugin,
+      hook,
+      cause,
+      `plugin "${plugin}" ${verb} the built-in command "${command}", in ${hook}, but the host runs that command itself and locked it; return it as it was given and add a command under a new name instead`,
+    );
+    this.command = command;
+    this.change = change;
+  }
+}
+
 shareInstanceof(PluginRegistrationError, "PluginRegistrationError");
 shareInstanceof(PluginHookError, "PluginHookError");
 shareInstanceof(PluginTimeoutError, "PluginTimeoutError");
 shareInstanceof(PluginAbortedError, "PluginAbortedError");
 shareInstanceof(CliCommandConflictError, "CliCommandConflictError");
+shareInstanceof(CliCommandLockedError, "CliCommandLockedError");

@@ -36,7 +36,7 @@ export type {
   ResolvedImage,
   VolumePlugin,
 } from "./plugins/interfaces.js";
-export { CliCommandConflictError, PluginAbortedError, PluginHookError, PluginRegistrationError, PluginTimeoutError } from "./errors.js";
+export { CliCommandConflictError, CliCommandLockedError, PluginAbortedError, PluginHookError, PluginRegistrationError, PluginTimeoutError } from "./errors.js";
 export { createRegistry } from "./registry/registry.js";
 export type { PluginRegistry, RegisteredPlugin, RegistryChange, Unregister } from "./registry/registry.js";
 export {

@@ -1,13 +1,14 @@
 /**
  * The project's CliPlugins' commands in the `hookplugins` CLI: the built-in commands as plain data, the plugins'
- * updateCommands over them, and the commands the plugins added mapped onto commander. Built-in commands stay as
- * built (a plugin's change to one is not applied here, so a broken plugin never stops `plugin disable`); a plugin's
- * command named like a built-in is refused with CliCommandConflictError naming both.
+ * updateCommands over them, and the commands the plugins added mapped onto commander. Built-in commands are locked:
+ * they run without loading any plugin (so a broken plugin never stops `plugin disable`), and a plugin that removes,
+ * wraps, hides or changes one is refused with CliCommandLockedError; a plugin's command named like a built-in is
+ * refused with CliCommandConflictError naming both.
  */
 import type { Command } from "commander";
 import type { CliCommandSpec, CliInvocation } from "../plugins/interfaces.js";
 
-/** The commands of the program as plain data ("plugin list" for a subcommand); their actions are never called. */
+/** The commands of the program as plain data ("plugin list" for a subcommand), locked; their actions are never called. */
 export function builtinSpecs(program: Command): CliCommandSpec[] {
   const specs: CliCommandSpec[] = [];
   const walk = (command: Command, prefix: string): void => {
@@ -19,6 +20,7 @@ export function builtinSpecs(program: Command): CliCommandSpec[] {
         arguments: sub.registeredArguments.map((a) => ({ name: a.name(), required: a.required, variadic: a.variadic })),
         options: sub.options.map((o) => ({ flags: o.flags, description: o.description })),
         action: () => 1,
+        locked: true,
       });
       walk(sub, `${name} `);
     }

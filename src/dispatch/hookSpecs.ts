@@ -6,7 +6,7 @@ import { hookPoints, type DispatchKind, type HookName } from "../plugins/hookPoi
 import type { PluginHookError } from "../errors.js";
 import type { CliCommandSpec, HandlerSpec, PrestartHook } from "../plugins/interfaces.js";
 import type { ChainEntry } from "./chainEntry.js";
-import { checkCommands, ownersOf, type CommandOwners } from "./cliCommands.js";
+import { checkCommands, commandsBefore, type CommandsBefore } from "./cliCommands.js";
 import { copyData } from "./copyData.js";
 import { checkPrestartList } from "./prestartHooks.js";
 import { checkResolvedImage } from "./resolvedImage.js";
@@ -176,12 +176,12 @@ export const hookSpecs = {
     kind: kindOf("CliPlugin.updateCommands"),
     returnsValue: true,
     invoke(fn, target, ctx, input, run) {
-      // who owns each name before the plugin can change the list in place
-      run.acc = ownersOf(input as CliCommandSpec[]);
+      // who owns each name, and the locked commands as they are, before the plugin can change them in place
+      run.acc = commandsBefore(input as CliCommandSpec[]);
       return fn.call(target, ctx, input);
     },
     accept(run, result, input, entry: ChainEntry) {
-      run.value = checkCommands(result === undefined ? input : result, run.acc as CommandOwners, entry.name, run.spec.name);
+      run.value = checkCommands(result === undefined ? input : result, run.acc as CommandsBefore, entry.name, run.spec.name);
     },
     copy: (value) => (value as CliCommandSpec[]).map((spec) => ({ ...spec })),
     result: valueOf,

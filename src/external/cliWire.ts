@@ -18,6 +18,7 @@ export function toWireCommand(spec: CliCommandSpec): WireCommand {
     }),
     ...(spec.hidden !== undefined && { Hidden: spec.hidden }),
     ...(spec.plugin !== undefined && { Plugin: spec.plugin }),
+    ...(spec.locked === true && { Locked: true }),
   };
 }
 
@@ -32,8 +33,9 @@ export function checkWireCommand(value: unknown, where: string): WireCommand {
     (c.Arguments === undefined || (Array.isArray(c.Arguments) && c.Arguments.every((a) => typeof a?.Name === "string"))) &&
     (c.Options === undefined || (Array.isArray(c.Options) && c.Options.every((o) => typeof o?.Flags === "string" && typeof o.Description === "string"))) &&
     (c.Hidden === undefined || typeof c.Hidden === "boolean") &&
-    (c.Plugin === undefined || typeof c.Plugin === "string");
-  if (!ok) throw new TypeError(`${where} must be { Name, Description, Arguments?: [{ Name }], Options?: [{ Flags, Description }], Hidden?, Plugin? }, got ${JSON.stringify(value)}`);
+    (c.Plugin === undefined || typeof c.Plugin === "string") &&
+    (c.Locked === undefined || typeof c.Locked === "boolean");
+  if (!ok) throw new TypeError(`${where} must be { Name, Description, Arguments?: [{ Name }], Options?: [{ Flags, Description }], Hidden?, Plugin?, Locked? }, got ${JSON.stringify(value)}`);
   return c as WireCommand;
 }
 
@@ -50,6 +52,7 @@ export function fromWireCommand(wire: WireCommand, action: CliCommandSpec["actio
     }),
     ...(wire.Hidden !== undefined && { hidden: wire.Hidden }),
     ...(wire.Plugin !== undefined && { plugin: wire.Plugin }),
+    ...(wire.Locked === true && { locked: true }),
     action,
   };
 }

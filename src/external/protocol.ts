@@ -156,6 +156,8 @@ export interface WireCommand {
   readonly Hidden?: boolean;
   /** The plugin that added it (absent: a built-in); a plugin names itself here for a command it wraps. */
   readonly Plugin?: string;
+  /** Set by the host on a built-in it runs itself: a plugin may not remove, wrap, hide or change it. */
+  readonly Locked?: boolean;
 }
 
 /** `CliPlugin.RunCommand` request: run a command the plugin added. */

@@ -230,6 +230,8 @@ export interface CliCommandSpec {
   action: (invocation: CliInvocation) => MaybePromise<number | void>;
   /** Set by the host: the plugin that added the command; undefined for built-ins. */
   readonly plugin?: string;
+  /** Set by the host on a built-in it runs itself: a plugin that removes, wraps, hides or changes it is refused (CliCommandLockedError). */
+  readonly locked?: boolean;
 }
 
 /** Hooks on a host's command line. */

@@ -53,6 +53,23 @@ describe("plugin commands in the hookplugins CLI", () => {
     expect(result.stderr).toMatch(/hookplugins: error: plugin "clash" adds command "explain", which the built-in command "explain" already is/);
   });
 
+  it("refuses a plugin that wraps a built-in command, naming the plugin and the command, with status 1", async () => {
+    const wrapper: FixturePlugin = {
+      manifest: { name: "wrapper", version: "1.0.0", description: "The wrapper plugin", engines: { hookplugins: ">=0.1.0" } },
+      source: [
+        `import { registerCliPlugin } from "hookplugins";`,
+        `registerCliPlugin({ name: "wrapper", updateCommands: (_ctx, commands) =>`,
+        `  commands.map((c) => (c.name === "explain" ? { ...c, action: (inv) => c.action(inv) } : c)) });`,
+        "",
+      ].join("\n"),
+    };
+    const root = await projectWith(["plugins/wrapper", wrapper]);
+    const result = await cli(root, "--help");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/hookplugins: error: plugin "wrapper" wraps the built-in command "explain", in CliPlugin.updateCommands, but the host runs that command itself and locked it/);
+    expect((await cli(root, "explain")).code).toBe(0);
+  });
+
   it("runs built-in commands without the plugins, so a conflicting plugin never stops them", async () => {
     const root = await projectWith(["plugins/clash", cliPlugin("clash", "explain")]);
     const result = await cli(root, "plugin", "disable", "clash");

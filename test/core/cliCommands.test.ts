@@ -1,4 +1,4 @@
-import { CliCommandConflictError, PluginHookError, type CliCommandSpec, type CliInvocation } from "hookplugins";
+import { CliCommandConflictError, CliCommandLockedError, PluginHookError, type CliCommandSpec, type CliInvocation } from "hookplugins";
 import { describe, expect, it } from "vitest";
 import { rejectionOf, setup } from "./helpers.js";
 
@@ -99,5 +99,49 @@ describe("CLI commands from plugins (CliPlugin.updateCommands)", () => {
       },
     });
     expect((await host.cli.updateCommands(builtins())).map((c) => c.name)).toEqual(["list", "explain"]);
+  });
+
+  describe("locked built-ins (locked: true: the host runs them itself)", () => {
+    const locked = (): CliCommandSpec[] => builtins().map((c) => ({ ...c, locked: true }));
+    const changes: [string, (c: CliCommandSpec) => CliCommandSpec | undefined][] = [
+      ["removed", () => undefined],
+      ["wrapped", (c) => ({ ...c, action: (inv: CliInvocation) => c.action(inv) })],
+      ["hidden", (c) => ({ ...c, hidden: true })],
+      ["changed", (c) => ({ ...c, options: [...(c.options ?? []), { flags: "--verbose", description: "more" }] })],
+    ];
+
+    it.each(changes)("refuses a plugin whose result has a locked built-in %s, naming the plugin and the command", async (change, edit) => {
+      const { registry, host } = setup();
+      registry.registerCliPlugin({ name: "meddler", updateCommands: (_ctx, commands) => commands.flatMap((c) => (c.name === "explain" ? (edit(c) ?? []) : [c])) });
+      const error = await rejectionOf(host.cli.updateCommands(locked()));
+      expect(error).toBeInstanceOf(CliCommandLockedError);
+      expect(error).toBeInstanceOf(PluginHookError);
+      expect(error).toMatchObject({ plugin: "meddler", hook: "CliPlugin.updateCommands", command: "explain", change });
+      expect((error as Error).message).toMatch(/^plugin "meddler" \w+ .*the built-in command "explain", in CliPlugin.updateCommands, but the host runs that command itself and locked it; return it as it was given and add a command under a new name instead$/);
+    });
+
+    it("refuses a locked built-in's options changed in place, from the state before the plugin ran", async () => {
+      const { registry, host } = setup();
+      registry.registerCliPlugin({ name: "inplace", updateCommands: (_ctx, commands) => void commands[1]!.options!.push({ flags: "--all", description: "d" }) });
+      expect(await rejectionOf(host.cli.updateCommands(locked()))).toMatchObject({ plugin: "inplace", command: "explain", change: "changed" });
+    });
+
+    it("accepts a locked built-in returned as a copy with its own action, and keeps it locked when the plugin drops the flag", async () => {
+      const { registry, host } = setup();
+      registry.registerCliPlugin({
+        name: "copier",
+        updateCommands: (_ctx, commands) => [...commands.map(({ locked: _locked, ...c }) => c), { name: "extra", description: "d", action: () => 0 }],
+      });
+      const result = await host.cli.updateCommands(locked());
+      expect(result.map((c) => [c.name, c.locked, c.plugin])).toEqual([["list", true, undefined], ["explain", true, undefined], ["extra", undefined, "copier"]]);
+    });
+
+    it("names a rename as the only fix for a command named like a locked built-in", async () => {
+      const { registry, host } = setup();
+      registry.registerCliPlugin({ name: "clash", updateCommands: (_ctx, commands) => [...commands, { name: "list", description: "mine", action: () => 0 }] });
+      const error = await rejectionOf(host.cli.updateCommands(locked()));
+      expect(error).toBeInstanceOf(CliCommandConflictError);
+      expect((error as Error).message).toMatch(/; rename the plugin's command \(the host locked "list": plugins cannot wrap or change it\)$/);
+    });
   });
 });

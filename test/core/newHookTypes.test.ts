@@ -117,6 +117,10 @@ describe("types of the new hooks", () => {
     // @ts-expect-error an action resolves with an exit status or nothing
     const badAction: CliCommandSpec = { name: "x", description: "d", action: () => "ok" };
     void badAction;
+    expectTypeOf<CliCommandSpec["locked"]>().toEqualTypeOf<boolean | undefined>();
+    const given: CliCommandSpec = { name: "x", description: "d", action: () => 0, locked: true };
+    // @ts-expect-error the host sets locked; a plugin cannot unlock a command it was given
+    given.locked = false;
     // @ts-expect-error a CliPlugin has no preCreate
     expect(() => createRegistry().registerCliPlugin({ name: "wrong", preCreate: () => undefined })).toThrow(/register it with registerContainerPlugin/);
     const host = createHost({ registry: createRegistry() });

@@ -315,6 +315,25 @@ describe("new hook points across the wire", () => {
     await expect(h.cli.updateCommands(builtins())).rejects.toThrow(/plugin "clash" adds command "list", which the built-in command "list" already is/);
   });
 
+  it("sends a locked built-in marked Locked and accepts it back unchanged from a plugin that only adds a command", async () => {
+    let seen: CliCommandSpec[] = [];
+    await serveIn(socketDir, { name: "adder", updateCommands: (_ctx: unknown, c: CliCommandSpec[]) => ((seen = c), [...c, { name: "extra", description: "d", action: () => 0 }]) });
+    const h = await load();
+    const locked: CliCommandSpec = { name: "list", description: "d", arguments: [{ required: true, name: "what" }], options: [{ description: "JSON", flags: "--json" }], action: () => 0, locked: true };
+    const result = await h.cli.updateCommands([locked]);
+    expect(seen.map((c) => [c.name, c.locked])).toEqual([["list", true]]);
+    expect(result.map((c) => [c.name, c.locked, c.plugin])).toEqual([["list", true, undefined], ["extra", undefined, "adder"]]);
+    expect(result[0]!.action).toBe(locked.action);
+  });
+
+  it("refuses an external plugin that wraps a locked built-in, naming the plugin and the command", async () => {
+    await serveIn(socketDir, { name: "wrapper", updateCommands: (_ctx: unknown, c: CliCommandSpec[]) => c.map((spec) => ({ ...spec, action: () => 0 })) });
+    const h = await load();
+    await expect(h.cli.updateCommands([{ name: "list", description: "d", action: () => 0, locked: true }])).rejects.toThrow(
+      /plugin "wrapper" wraps the built-in command "list", in CliPlugin.updateCommands, but the host runs that command itself and locked it/,
+    );
+  });
+
   it("runs a command of a plugin process that was never asked for its commands", async () => {
     const server = await serveIn(socketDir, { name: "fresh", updateCommands: (_ctx: unknown, c: CliCommandSpec[]) => [...c, { name: "ping", description: "d", action: ({ out }: { out: (l: string) => void }) => void out("pong") }] });
     const reply = await post(socketOf(server), "/CliPlugin.RunCommand", JSON.stringify({ Name: "ping", Args: [], Options: {} }));

@@ -1,7 +1,6 @@
 /**
- * Recording the proxy's observer calls where it makes them, on host.container (postStart and onExit are typed by
- * their shape in src/docker/proxy/observerHost.ts until the host's own types carry them): a host whose two methods
- * record each call, then run the host's own when it has them; and waiting for calls to settle.
+ * Recording the proxy's observer calls where it makes them, on host.container: a host whose postStart and onExit
+ * record each call, then run the host's own; and waiting for calls to settle.
  */
 import type { ContainerJSON, Host } from "hookplugins";
 import { sleep } from "../../support/engines/processes.js";

@@ -11,12 +11,14 @@ export const hostMethodHooks: Readonly<Record<string, Readonly<Record<string, st
     preCreateEndpoint: "ContainerPlugin.preCreateEndpoint",
     preUpdate: "ContainerPlugin.preUpdate",
     postUpdate: "ContainerPlugin.postUpdate",
+    postStart: "ContainerPlugin.postStart",
+    onExit: "ContainerPlugin.onExit",
   },
   daemon: { preStart: "DaemonPlugin.preStartHook", preStop: "DaemonPlugin.preStopHook" },
   volume: { preVolumeCreate: "VolumePlugin.preVolumeCreate" },
   cri: { preCreateContainer: "CriPlugin.preCreateContainer" },
   api: { updateHandler: "APIPlugin.updateHandler" },
-  image: { postPull: "ImagePlugin.postPull" },
+  image: { postPull: "ImagePlugin.postPull", resolveImage: "ImagePlugin.resolveImage" },
 };
 
 /** A view of `host` that calls `onHookPoint(hookName)` before each hook point method runs. */

@@ -112,24 +112,21 @@ async function serveThenStop(argv: string[], registry: PluginRegistry, socketPat
   return { code: await run, err, socketWhileServing };
 }
 
+/** A CliPlugin named `plugin` that returns the command `name` as `change` makes it from the original. */
+function changing(plugin: string, name: string, change: (original: CliCommandSpec) => CliCommandSpec): CliPluginObject {
+  return { name: plugin, updateCommands: (_ctx, commands) => commands.map((c) => (c.name === name ? change(c) : c)) };
+}
+
 /** A plugin that adds --gpus to serve and wraps serve's action: it records the flag's value, then calls the original. */
 function gpuPlugin(seen: unknown[]): CliPluginObject {
-  return {
-    name: "gpus",
-    updateCommands: (_ctx, commands) =>
-      commands.map((serve) =>
-        serve.name !== "serve"
-          ? serve
-          : {
-              ...serve,
-              options: [...serve.options!, { flags: "--gpus <n>", description: "GPUs each container gets" }],
-              action: (invocation) => {
-                seen.push(invocation.options.gpus);
-                return serve.action(invocation);
-              },
-            },
-      ),
-  };
+  return changing("gpus", "serve", (serve) => ({
+    ...serve,
+    options: [...serve.options!, { flags: "--gpus <n>", description: "GPUs each container gets" }],
+    action: (invocation) => {
+      seen.push(invocation.options.gpus);
+      return serve.action(invocation);
+    },
+  }));
 }
 
 it("a plugin that adds a flag to serve and wraps its action sees the flag's value, and the original serves until SIGTERM", async () => {
@@ -156,7 +153,7 @@ it("a flag a plugin adds to serve shows in minid --help under serve's entry", as
 });
 
 it("a built-in a plugin hides is left out of minid --help and still runs", async () => {
-  const hider: CliPluginObject = { name: "hider", updateCommands: (_ctx, commands) => commands.map((c) => (c.name === "serve" ? { ...c, hidden: true } : c)) };
+  const hider = changing("hider", "serve", (serve) => ({ ...serve, hidden: true }));
   const registry = registryWith(hider);
   const help = await minid(["--help"], registry);
   expect(help.out).toMatch(/^ {2}help +print this help$/m);
@@ -168,21 +165,13 @@ it("a built-in a plugin hides is left out of minid --help and still runs", async
 });
 
 it("a plugin's wrapper of help runs, then the original help prints the usage", async () => {
-  const wrapper: CliPluginObject = {
-    name: "banner",
-    updateCommands: (_ctx, commands) =>
-      commands.map((help) =>
-        help.name !== "help"
-          ? help
-          : {
-              ...help,
-              action: (invocation) => {
-                invocation.out("banner: minid with plugins");
-                return help.action(invocation);
-              },
-            },
-      ),
-  };
+  const wrapper = changing("banner", "help", (help) => ({
+    ...help,
+    action: (invocation) => {
+      invocation.out("banner: minid with plugins");
+      return help.action(invocation);
+    },
+  }));
   const { code, out } = await minid(["help"], registryWith(wrapper));
   expect(code).toBe(0);
   expect(out).toMatch(/^banner: minid with plugins\nusage: minid /);

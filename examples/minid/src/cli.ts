@@ -1,15 +1,15 @@
 /**
- * minid's command line: its built-in commands (serve, help) as plain data, the daemon's options (--socket,
- * --state-dir, --dry-run, --runc, the external plugin folders), and the help text written from the command list.
+ * minid's command line: the arguments split into the command word, the rest and the external plugin folders, the
+ * daemon's settings read from serve's options, and the help text written from the final command list.
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { commandHelp } from "./commandLine.js";
-import type { CliCommandSpec } from "hookplugins";
+import { serveOptions } from "./builtinCommands.js";
+import { commandHelp, valuedFlags } from "./commandLine.js";
+import type { CliCommandSpec, CliInvocation } from "hookplugins";
 
-/** Parsed command line options. */
-export interface MinidArgs {
+/** The settings of `minid serve`, read from its invocation's options. */
+export interface ServeSettings {
   /** UNIX socket path. */
   socketPath: string;
   /** State directory. */
@@ -18,56 +18,30 @@ export interface MinidArgs {
   dryRun: boolean | "auto";
   /** runc binary. */
   runc: string;
-  /** Print usage and exit. */
-  help: boolean;
-  /** Folders of external plugin sockets (`<name>.sock`, `<name>/<name>.sock`). */
-  pluginSocketDirs: string[];
-  /** Folders of external plugin spec files (`<name>.spec`, `<name>.json`). */
-  pluginSpecDirs: string[];
-  /** Folders of executable plugins. */
-  pluginExecDirs: string[];
 }
 
-/** The options of `minid serve` (the daemon), as help shows them. */
-const serveHelp = `serve options:
-  --socket PATH     UNIX socket to serve the Engine API on (default: <state-dir>/minid.sock)
-  --state-dir DIR   where images, containers and volumes live (default: $TMPDIR/minid)
-  --dry-run         never run runc: write OCI bundles and print what would run
-  --runc PATH       runc binary (default: runc on PATH)
-  --plugin-socket-dir DIR  load external plugins from the sockets in DIR (repeatable)
-  --plugin-spec-dir DIR    load external plugins from the spec files in DIR (repeatable)
-  --plugin-exec-dir DIR    load executable plugins from DIR, started on first use (repeatable)
-The --plugin-*-dir options also load the external plugins whose commands the other commands are.
+/** What help says after the command list. */
+const helpNotes = `The --plugin-*-dir options also load the external plugins whose commands the other commands are.
 Point the docker CLI at it with DOCKER_HOST=unix://<socket>.
 SIGINT or SIGTERM stops minid cleanly (containers killed, stop hooks run, socket removed), also while it starts;
 more signals during shutdown are ignored, and the third in all force-quits (exit 128+signal, stop hooks skipped).`;
 
-/** The options of `serve` that take a value (so that the value is not taken for the command word). */
-const valued = new Set(["--socket", "--state-dir", "--runc", "--plugin-socket-dir", "--plugin-spec-dir", "--plugin-exec-dir"]);
-
-/**
- * minid's built-in commands as plain data, for CliPlugin.updateCommands. minid runs its built-ins itself (a plugin
- * can hide one from help, not replace it), so their actions are never called.
- */
-export function builtinCommands(): CliCommandSpec[] {
-  const serveOptions = ["--socket <path>", "--state-dir <dir>", "--dry-run", "--runc <path>", "--plugin-socket-dir <dir>", "--plugin-spec-dir <dir>", "--plugin-exec-dir <dir>", "-h, --help"];
-  return [
-    {
-      name: "serve",
-      description: "run the daemon: serve the Docker Engine API on a UNIX socket (the default command)",
-      options: serveOptions.map((flags) => ({ flags, description: "see serve options" })),
-      action: () => 2,
-    },
-    { name: "help", description: "print this help", action: () => 2 },
-  ];
+/** Reads serve's settings from its invocation's options (camelCase keys), with minid's defaults. */
+export function serveSettings(options: CliInvocation["options"]): ServeSettings {
+  const text = (key: string): string | undefined => {
+    const value = options[key];
+    return typeof value === "string" ? value : undefined;
+  };
+  const stateDir = text("stateDir") ?? join(tmpdir(), "minid");
+  return { socketPath: text("socket") ?? join(stateDir, "minid.sock"), stateDir, dryRun: options["dryRun"] === true ? true : "auto", runc: text("runc") ?? "runc" };
 }
 
 /** The usage text for the final command list. */
-export function usage(commands: readonly CliCommandSpec[] = builtinCommands()): string {
-  return `usage: minid [serve] [--socket PATH] [--state-dir DIR] [--dry-run] [--runc PATH]
+export function usage(commands: readonly CliCommandSpec[]): string {
+  return `usage: minid [serve] [options]
        minid <command> [arguments] [options]
 ${commandHelp(commands)}
-${serveHelp}`;
+${helpNotes}`;
 }
 
 /** A command line split into its command word (undefined: none, so serve), the rest, and the external plugin folders. */
@@ -84,8 +58,11 @@ export interface SplitArgs {
   commandArgs: string[];
 }
 
-/** Splits `argv` (without node and script) as `SplitArgs` says. */
-export function splitArgs(argv: readonly string[]): SplitArgs {
+/**
+ * Splits `argv` (without node and script) as `SplitArgs` says; `valued` are serve's options that take a value
+ * (default: the built-in ones; pass the final serve spec's, so that a plugin's `--gpus 2` is not read as command `2`).
+ */
+export function splitArgs(argv: readonly string[], valued: ReadonlySet<string> = valuedFlags(serveOptions)): SplitArgs {
   const sources = { socketDirs: [] as string[], specDirs: [] as string[], executableDirs: [] as string[] };
   const keys = { "--plugin-socket-dir": sources.socketDirs, "--plugin-spec-dir": sources.specDirs, "--plugin-exec-dir": sources.executableDirs } as Record<string, string[]>;
   let word: string | undefined;
@@ -116,33 +93,4 @@ export function splitArgs(argv: readonly string[]): SplitArgs {
     }
   }
   return { word, rest, help, sources, commandArgs };
-}
-
-/** Parses `argv` (without node and script). */
-export function parseMinidArgs(argv: readonly string[]): MinidArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      socket: { type: "string" },
-      "state-dir": { type: "string" },
-      "dry-run": { type: "boolean", default: false },
-      runc: { type: "string", default: "runc" },
-      help: { type: "boolean", short: "h", default: false },
-      "plugin-socket-dir": { type: "string", multiple: true, default: [] },
-      "plugin-spec-dir": { type: "string", multiple: true, default: [] },
-      "plugin-exec-dir": { type: "string", multiple: true, default: [] },
-    },
-    strict: true,
-  });
-  const stateDir = values["state-dir"] ?? join(tmpdir(), "minid");
-  return {
-    socketPath: values.socket ?? join(stateDir, "minid.sock"),
-    stateDir,
-    dryRun: values["dry-run"] ? true : "auto",
-    runc: values.runc ?? "runc",
-    help: values.help ?? false,
-    pluginSocketDirs: values["plugin-socket-dir"] ?? [],
-    pluginSpecDirs: values["plugin-spec-dir"] ?? [],
-    pluginExecDirs: values["plugin-exec-dir"] ?? [],
-  };
 }

@@ -46,6 +46,23 @@ export function mapOption(option: CliOptionSpec): MappedOption {
   };
 }
 
+/** The flags ("--socket", and "-s" when it has one) of those of `options` that take a value; a form mapOption cannot read is left out. */
+export function valuedFlags(options: readonly CliOptionSpec[]): Set<string> {
+  const flags = new Set<string>();
+  for (const option of options) {
+    let mapped: MappedOption;
+    try {
+      mapped = mapOption(option);
+    } catch {
+      continue; // parseCommandArgs reports it
+    }
+    if (mapped.config.type !== "string") continue;
+    flags.add(`--${mapped.long}`);
+    if (mapped.config.short !== undefined) flags.add(`-${mapped.config.short}`);
+  }
+  return flags;
+}
+
 /** Parses `argv` (after the command word) for `command`: the invocation's args and options. */
 export function parseCommandArgs(command: CliCommandSpec, argv: readonly string[]): { args: string[]; options: Record<string, string | boolean | string[] | undefined> } {
   const mapped = (command.options ?? []).map(mapOption);
@@ -75,14 +92,14 @@ function synopsis(command: CliCommandSpec): string {
   return [command.name, ...(command.arguments ?? []).map((a) => (a.required ? `<${a.name}${a.variadic ? "..." : ""}>` : `[${a.name}${a.variadic ? "..." : ""}]`))].join(" ");
 }
 
-/** The command list of `minid --help`: every command that is not hidden, a plugin's marked with its name. */
+/** The command list of `minid --help`: every command that is not hidden with its options, a plugin's marked with its name. */
 export function commandHelp(commands: readonly CliCommandSpec[]): string {
   const shown = commands.filter((c) => c.hidden !== true);
   const width = Math.max(...shown.map((c) => synopsis(c).length), 0) + 2;
   const lines = ["commands:"];
   for (const command of shown) {
     lines.push(`  ${synopsis(command).padEnd(width)}${command.description}${command.plugin === undefined ? "" : ` (plugin ${command.plugin})`}`);
-    const options = command.plugin === undefined ? [] : (command.options ?? []);
+    const options = command.options ?? [];
     const flagWidth = Math.max(...options.map((o) => o.flags.length), 0) + 2;
     for (const option of options) lines.push(`      ${option.flags.padEnd(flagWidth)}${option.description}`);
   }

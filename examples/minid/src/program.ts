@@ -1,17 +1,17 @@
 /**
  * minid's program: the command line split into a command, the external plugins loaded, the commands (built-ins
- * and the plugins' through CliPlugin.updateCommands) built, and the command run: `serve` (the daemon, the default),
- * `help`, or a plugin's command. Exit statuses: 0 ok, 1 failure, 2 wrong usage or a refused plugin command.
+ * and the plugins' through CliPlugin.updateCommands) built, and the final list's command run with the command line
+ * parsed against its spec: `serve` (the daemon, the default), `help`, or a plugin's command; a plugin's wrapper of
+ * a built-in runs in its place. Exit statuses: 0 ok, 1 failure, 2 wrong usage or a refused plugin command.
  */
 import { rmSync } from "node:fs";
 import { constants } from "node:os";
-import { createHost, defaultRegistry, type PluginRegistry } from "hookplugins";
+import { createHost, defaultRegistry, type CliCommandSpec, type PluginRegistry, type ShutdownSignal, type ShutdownSignals } from "hookplugins";
 import { loadExternalPlugins, type ExternalPlugins } from "hookplugins/external";
-import { builtinCommands, parseMinidArgs, splitArgs, usage, type SplitArgs } from "./cli.js";
-import { CommandUsageError, parseCommandArgs } from "./commandLine.js";
-import type { MinidHost } from "./context.js";
-import { startDaemon } from "./daemon.js";
-import { type CliCommandSpec } from "hookplugins";
+import { builtinCommands, serveCommandOf } from "./builtinCommands.js";
+import { splitArgs, usage, type SplitArgs } from "./cli.js";
+import { CommandUsageError, parseCommandArgs, valuedFlags } from "./commandLine.js";
+import { serveAction } from "./serveCommand.js";
 import { watchShutdownSignals } from "./shutdownSignals.js";
 
 /** Where a run of the program reads its plugins from and writes to. */
@@ -24,72 +24,86 @@ export interface MinidProgramOptions {
   err?: (text: string) => void;
 }
 
-/** The plugins and host a run uses. */
-interface Loaded {
-  host: MinidHost;
-  external: ExternalPlugins;
-  commands: CliCommandSpec[];
-}
-
-/** Loads the external plugins, makes the host and the command list; a refused plugin command rejects (after cleanup). */
-async function load(split: SplitArgs, registry: PluginRegistry, err: (text: string) => void): Promise<Loaded> {
-  // external plugins (own processes) join the compiled-in ones in the same registry, after them at equal priority
-  const external = await loadExternalPlugins(registry, split.sources);
-  external.events.on("pluginLog", (e) => err(`minid: plugin ${e.plugin}: ${e.line}\n`));
-  const host = createHost({ registry, external });
-  try {
-    return { host, external, commands: await host.cli.updateCommands(builtinCommands()) };
-  } catch (error) {
-    await host.close();
-    throw error;
-  }
-}
-
-/** Runs a plugin's command; its exit status. */
-async function runPluginCommand(command: CliCommandSpec, argv: readonly string[], out: (text: string) => void): Promise<number> {
-  const { args, options } = parseCommandArgs(command, argv);
-  const controller = new AbortController();
-  const code = await command.action({ args, options, out: (line) => out(`${line}\n`), signal: controller.signal });
+/** A command's exit status from what its action returned. */
+function statusOf(code: number | void): number {
   return typeof code === "number" ? code : 0;
 }
 
-/** Runs the daemon until SIGTERM/SIGINT; the exit status. */
-async function serve(argv: readonly string[], split: SplitArgs, registry: PluginRegistry, err: (text: string) => void): Promise<number> {
-  const args = parseMinidArgs(argv);
-  const socketPath = args.socketPath;
-  // Handlers first: a signal that arrives while minid starts (or the moment it reports ready) must stop it
-  // cleanly, never meet Node's default action, which would skip the stop hooks and leave the socket behind.
-  const signals = watchShutdownSignals({
-    log: (line) => err(`${line}\n`),
-    forceQuit: (signal) => {
-      err(`minid: ${signal} received a third time: force quit (stop hooks skipped, containers left as they are)\n`);
-      rmSync(socketPath, { force: true });
-      process.exit(128 + constants.signals[signal]);
-    },
-  });
-  let host: MinidHost | undefined;
-  let daemon;
+/** Runs the final list's command `name` with the command line parsed against its spec; its exit status. */
+async function runCommand(name: string, split: SplitArgs, commands: readonly CliCommandSpec[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  const print = (line: string): void => out(`${line}\n`);
+  const showHelp = async (): Promise<number> => {
+    const help = commands.find((c) => c.name === "help");
+    if (help) return statusOf(await help.action({ args: [], options: {}, out: print }));
+    print(usage(commands)); // a plugin left help out: --help still prints the usage
+    return 0;
+  };
+  if (split.help) return showHelp();
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    err(`minid: unknown command "${name}"\n${usage(commands)}\n`);
+    return 2;
+  }
   try {
-    ({ host } = await load(split, registry, err));
-    daemon = await startDaemon({ host, socketPath, stateDir: args.stateDir, dryRun: args.dryRun, runc: args.runc });
+    // serve also parses the --plugin-*-dir options (its own), so that a missing folder is a usage error
+    const { args, options } = parseCommandArgs(command, name === "serve" ? split.rest : split.commandArgs);
+    if (name === "serve" && options["help"] === true) return await showHelp();
+    const controller = new AbortController();
+    return statusOf(await command.action({ args, options, out: print, signal: controller.signal }));
   } catch (error) {
-    err(`minid: cannot start: ${(error as Error).message}\n`);
-    await host?.close();
+    if (error instanceof CommandUsageError) {
+      err(`minid: ${error.message}\n${usage(commands)}\n`);
+      return 2;
+    }
+    err(`minid: ${name}: ${(error as Error).message}\n`);
     return 1;
   }
-  err(`minid: serving the Docker Engine API on unix://${daemon.socketPath} (runtime: ${daemon.context.runtime.name})\n`);
-  const signal = await signals.first;
-  err(`minid: ${signal} received, shutting down\n`);
+}
+
+/** With the external plugins loaded: builds the final command list and runs the command; the exit status. */
+async function runWithPlugins(argv: readonly string[], external: ExternalPlugins, registry: PluginRegistry, signals: ShutdownSignals, io: RunIo): Promise<number> {
+  const { out, err } = io;
+  external.events.on("pluginLog", (e) => err(`minid: plugin ${e.plugin}: ${e.line}\n`));
+  const host = createHost({ registry, external });
+  let closing: Promise<void> | undefined;
+  const closeHost = (): Promise<void> => (closing ??= host.close());
   try {
-    await daemon.stop();
-  } catch (error) {
-    err(`minid: shutdown finished with errors: ${(error as Error).message}\n`);
-    await host.close();
-    return 1;
+    let commands: CliCommandSpec[] = [];
+    let serve: CliCommandSpec;
+    try {
+      const serveBuiltin = serveAction({ host, closeHost, signals, onSocket: io.onSocket, err });
+      commands = await host.cli.updateCommands(builtinCommands({ serve: serveBuiltin, help: ({ out: print }) => print(usage(commands)) }));
+      serve = serveCommandOf(commands, registry.list("CliPlugin").map((p) => p.name));
+    } catch (error) {
+      err(`minid: ${(error as Error).message}\n`);
+      return 2;
+    }
+    // split again with the final serve's options, so that the value of a plugin's flag is not the command word
+    const split = splitArgs(argv, valuedFlags(serve.options ?? []));
+    const name = split.help ? "help" : (split.word ?? "serve");
+    if (name !== "serve") {
+      // not the daemon: Node's default action for signals from here on, and a signal during loading ends the run
+      signals.dispose();
+      const signal = io.received();
+      if (signal !== undefined) {
+        err(`minid: ${signal} received, stopped\n`);
+        return 128 + constants.signals[signal];
+      }
+    }
+    return await runCommand(name, split, commands, out, err);
+  } finally {
+    await closeHost();
   }
-  await host.close();
-  err("minid: stopped\n");
-  return 0;
+}
+
+/** Where a run writes, and what it learns from its signal handlers. */
+interface RunIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Tells the force quit which socket to remove. */
+  onSocket: (socketPath: string) => void;
+  /** The first shutdown signal received so far, if any. */
+  received: () => ShutdownSignal | undefined;
 }
 
 /** Runs minid with `argv` (without node and script); resolves with the exit status. */
@@ -97,43 +111,33 @@ export async function runMinid(argv: readonly string[], options: MinidProgramOpt
   const registry = options.registry ?? defaultRegistry;
   const out = options.out ?? ((text: string) => void process.stdout.write(text));
   const err = options.err ?? ((text: string) => void process.stderr.write(text));
-  const split = splitArgs(argv);
-  if ((split.word === undefined || split.word === "serve") && !split.help) {
+  // the plugin folders; the command word is only known for sure from the final serve options (after loading)
+  const early = splitArgs(argv);
+  const daemonAsked = !early.help && (early.word === undefined || early.word === "serve");
+  const state: { socketPath?: string; received?: ShutdownSignal } = {};
+  // Handlers first: a signal that arrives while minid starts (or the moment it reports ready) must stop it
+  // cleanly, never meet Node's default action, which would skip the stop hooks and leave the socket behind.
+  const signals = watchShutdownSignals({
+    log: (line) => err(`${line}\n`),
+    forceQuit: (signal) => {
+      err(`minid: ${signal} received a third time: force quit (stop hooks skipped, containers left as they are)\n`);
+      if (state.socketPath !== undefined) rmSync(state.socketPath, { force: true });
+      process.exit(128 + constants.signals[signal]);
+    },
+  });
+  void signals.first.then((signal) => (state.received = signal));
+  try {
+    let external: ExternalPlugins;
     try {
-      parseMinidArgs(split.rest);
+      // external plugins (own processes) join the compiled-in ones in the same registry, after them at equal priority
+      external = await loadExternalPlugins(registry, early.sources);
     } catch (error) {
-      err(`minid: ${(error as Error).message}\n${usage()}\n`);
-      return 2;
+      err(daemonAsked ? `minid: cannot start: ${(error as Error).message}\n` : `minid: ${(error as Error).message}\n`);
+      return daemonAsked ? 1 : 2;
     }
-    return serve(split.rest, split, registry, err);
-  }
-  let loaded: Loaded;
-  try {
-    loaded = await load(split, registry, err);
-  } catch (error) {
-    err(`minid: ${(error as Error).message}\n`);
-    return 2;
-  }
-  try {
-    const { commands } = loaded;
-    if (split.help || split.word === "help") {
-      out(`${usage(commands)}\n`);
-      return 0;
-    }
-    const command = commands.find((c) => c.name === split.word && c.plugin !== undefined);
-    if (!command) {
-      err(`minid: unknown command "${split.word}"\n${usage(commands)}\n`);
-      return 2;
-    }
-    return await runPluginCommand(command, split.commandArgs, out);
-  } catch (error) {
-    if (error instanceof CommandUsageError) {
-      err(`minid: ${error.message}\n${usage(loaded.commands)}\n`);
-      return 2;
-    }
-    err(`minid: ${split.word}: ${(error as Error).message}\n`);
-    return 1;
+    const io: RunIo = { out, err, onSocket: (socketPath) => (state.socketPath = socketPath), received: () => state.received };
+    return await runWithPlugins(argv, external, registry, signals, io);
   } finally {
-    await loaded.host.close();
+    signals.dispose();
   }
 }

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createHooks } from "hookable";
-import { AsyncSeriesWaterfallHook } from "tapable";
+import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook } from "tapable";
 import type * as Library from "hookplugins";
 import type { ContainerCreateConfig, HookContext, HookEndEvent, Host, HostOptions } from "hookplugins";
 
@@ -207,4 +207,27 @@ export function providerLoopOf(fns: readonly ProviderFn[]): (ref: string) => Pro
     }
     return undefined;
   };
+}
+
+/**
+ * Observers hand-rolled on tapable: an AsyncSeriesHook with one tap per function (it stops at the first failure,
+ * which these observers never have; the loop above keeps going, as hookplugins does).
+ */
+export function observerTapableOf(fns: readonly ObserverFn[], kind: Kind): () => Promise<void> {
+  const hook = new AsyncSeriesHook<[BenchContainer]>(["container"]);
+  fns.forEach((fn, i) => {
+    if (kind === "sync") hook.tap(`p${i}`, (container) => void fn(ctx, container));
+    else hook.tapPromise(`p${i}`, async (container) => fn(ctx, container));
+  });
+  return () => hook.promise({ Id: "c1", seen: 0 });
+}
+
+/** Image drivers hand-rolled on tapable: an AsyncSeriesBailHook (the first tap that returns a value answers). */
+export function providerTapableOf(fns: readonly ProviderFn[], kind: Kind): (ref: string) => Promise<Library.ResolvedImage | undefined> {
+  const hook = new AsyncSeriesBailHook<[string], Library.ResolvedImage | undefined>(["ref"]);
+  fns.forEach((fn, i) => {
+    if (kind === "sync") hook.tap(`p${i}`, (ref) => fn(ctx, ref) as Library.ResolvedImage | undefined);
+    else hook.tapPromise(`p${i}`, (ref) => fn(ctx, ref) as Promise<Library.ResolvedImage | undefined>);
+  });
+  return (ref) => hook.promise(ref);
 }

@@ -23,9 +23,11 @@ import {
   newConfig,
   observerHostOf,
   observerLoopOf,
+  observerTapableOf,
   peers,
   providerHostOf,
   providerLoopOf,
+  providerTapableOf,
   timedLoopOf,
   withEventWork,
 } from "./contenders.js";
@@ -198,9 +200,13 @@ const cases: Case[] = [
         return [
           { name: "hookplugins", run: oneAtATime(() => host.container.postStart({ Id: "c1", seen: 0 })) },
           { name: "loop", run: oneAtATime(observerLoopOf(makeObservers(10, kind))) },
+          { name: "tapable", run: oneAtATime(observerTapableOf(makeObservers(10, kind), kind)) },
         ];
       },
-      checks: [{ label: `observe, 10 ${kind} / loop`, a: "hookplugins", b: "loop" }],
+      checks: [
+        { label: `observe, 10 ${kind} / loop`, a: "hookplugins", b: "loop" },
+        { label: `observe, 10 ${kind} / tapable AsyncSeriesHook`, a: "hookplugins", b: "tapable" },
+      ],
     }),
   ),
   {
@@ -220,12 +226,17 @@ const cases: Case[] = [
       contenders: () => {
         const host = providerHostOf(makeProviders(10, kind));
         const loop = providerLoopOf(makeProviders(10, kind));
+        const tapable = providerTapableOf(makeProviders(10, kind), kind);
         return [
           { name: "hookplugins", run: oneAtATime(() => host.image.resolveImage("dir:/images/app")) },
           { name: "loop", run: oneAtATime(() => loop("dir:/images/app")) },
+          { name: "tapable", run: oneAtATime(() => tapable("dir:/images/app")) },
         ];
       },
-      checks: [{ label: `bail, 10 ${kind} (the last answers) / loop`, a: "hookplugins", b: "loop" }],
+      checks: [
+        { label: `bail, 10 ${kind} (the last answers) / loop`, a: "hookplugins", b: "loop" },
+        { label: `bail, 10 ${kind} (the last answers) / tapable AsyncSeriesBailHook`, a: "hookplugins", b: "tapable" },
+      ],
     }),
   ),
   {

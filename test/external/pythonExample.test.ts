@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHost, createRegistry, PluginHookError, type Host, type PluginLogEvent } from "hookplugins";
+import { createHost, createRegistry, PluginHookError, type CliCommandSpec, type Host, type PluginLogEvent } from "hookplugins";
 import { loadExternalPlugins, type ExternalPlugins } from "hookplugins/external";
 import { waitFor } from "./helpers.js";
 
@@ -81,6 +81,21 @@ describe.skipIf(!python)("the Python example plugin", () => {
     expect(await host.container.onExit({ Id: "c1" } as never, exit)).toEqual({ failures: [] });
     await waitFor(() => logs.some((l) => l.line.includes("container exited")), 3000, "the plugin's exit line");
     expect(logs.find((l) => l.line.includes("container exited"))?.line).toMatch(/"code": 137, "signal": "SIGKILL", "oom": true/);
+  });
+
+  it("adds a CLI command next to the host's locked built-ins, which runs over RunCommand with its options", async () => {
+    const registry = createRegistry();
+    external = await loadExternalPlugins(registry, { executableDirs: [pluginDir] });
+    host = createHost({ registry, external });
+    const serve: CliCommandSpec = { name: "serve", description: "run the daemon", options: [{ flags: "--socket <path>", description: "where" }], action: () => 0, locked: true };
+    const commands = await host.cli.updateCommands([serve]);
+    expect(commands.map((c) => [c.name, c.plugin, c.locked])).toEqual([["serve", undefined, true], ["labelpolicy-registries", "labelpolicy", undefined]]);
+    const lines: string[] = [];
+    expect(await commands[1]!.action({ args: [], options: {}, out: (line) => void lines.push(line) })).toBe(0);
+    expect(lines).toEqual(["busybox", "docker.io/library/", "registry.example.com/"]);
+    const counted: string[] = [];
+    await commands[1]!.action({ args: [], options: { count: true }, out: (line) => void counted.push(line) });
+    expect(counted).toEqual(["3"]);
   });
 
   it("runs as a socket plugin that the host finds in a socket folder", async () => {

@@ -12,7 +12,9 @@ ContainerPlugin.preCreate labels every container with its owning team (from the 
 ContainerPlugin.preStart asks for one OCI prestart hook; ContainerPlugin.postStart and onExit log the container's
 start and exit (observers: a failure would be reported, never undo anything). ImagePlugin.resolveImage is an image
 driver for "dir:<folder>" references: <folder>/rootfs is the root filesystem, <folder>/config.json (optional) the
-OCI image config; any other reference gets "Image": null (not mine). Log lines go to stderr as JSON with a "level".
+OCI image config; any other reference gets "Image": null (not mine). CliPlugin.updateCommands adds the command
+"labelpolicy-registries" (prints the allowed registries, one per line; --count prints their number), which the host
+runs with CliPlugin.RunCommand. Log lines go to stderr as JSON with a "level".
 """
 import json
 import os
@@ -35,6 +37,7 @@ CAPABILITIES = {
     "Plugins": [
         {"Type": "ContainerPlugin", "Priority": 20, "Hooks": ["preCreate", "preStart", "postStart", "onExit"], "TimeoutMs": 2000, "FailPolicy": "fail-closed"},
         {"Type": "ImagePlugin", "Priority": 20, "Hooks": ["resolveImage"], "TimeoutMs": 2000, "FailPolicy": "fail-closed"},
+        {"Type": "CliPlugin", "Priority": 0, "Hooks": ["updateCommands"], "TimeoutMs": 2000, "FailPolicy": "fail-closed"},
     ],
 }
 
@@ -91,14 +94,36 @@ def resolve_image(body):
     return {"Image": {"Ref": ref, "Rootfs": os.path.abspath(rootfs), "Config": config}}
 
 
+REGISTRIES_COMMAND = {
+    "Name": "labelpolicy-registries",
+    "Description": "print the registries labelpolicy allows",
+    "Options": [{"Flags": "--count", "Description": "print only how many there are"}],
+}
+
+
+def update_commands(body):
+    # keep the host's commands as they are (built-ins may be Locked) and add ours
+    return {"Commands": [*body["Commands"], REGISTRIES_COMMAND]}
+
+
+def run_command(body):
+    if body["Name"] != REGISTRIES_COMMAND["Name"]:
+        return {"Err": f"labelpolicy has no command {body['Name']!r}"}
+    if body["Options"].get("count"):
+        return {"Output": f"{len(ALLOWED_REGISTRIES)}\n", "ExitCode": 0}
+    return {"Output": "".join(f"{registry}\n" for registry in ALLOWED_REGISTRIES), "ExitCode": 0}
+
+
 HANDLERS = {
-    "/Plugin.Activate": lambda body: {"Implements": ["ContainerPlugin", "ImagePlugin"]},
+    "/Plugin.Activate": lambda body: {"Implements": ["ContainerPlugin", "ImagePlugin", "CliPlugin"]},
     "/Plugin.Capabilities": lambda body: CAPABILITIES,
     "/ContainerPlugin.PreCreate": pre_create,
     "/ContainerPlugin.PreStart": pre_start,
     "/ContainerPlugin.PostStart": post_start,
     "/ContainerPlugin.OnExit": on_exit,
     "/ImagePlugin.ResolveImage": resolve_image,
+    "/CliPlugin.UpdateCommands": update_commands,
+    "/CliPlugin.RunCommand": run_command,
 }
 
 

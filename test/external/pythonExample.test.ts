@@ -6,16 +6,15 @@ import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { join, resolve } from "node:path";
+import { afterEach, expect, it } from "vitest";
 import { createHost, createRegistry, PluginHookError, type CliCommandSpec, type Host, type PluginLogEvent } from "hookplugins";
 import { loadExternalPlugins, type ExternalPlugins } from "hookplugins/external";
+import { describeWithTools } from "../support/tools.js";
 import { waitFor } from "./helpers.js";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const pluginDir = join(repoRoot, "examples/python-plugin/plugins");
-const python = (process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "python3")).find((path) => existsSync(path));
-if (!python) console.warn("skipping the Python example tests: `python3` is not on PATH");
 
 let host: Host | undefined;
 let external: ExternalPlugins | undefined;
@@ -26,7 +25,7 @@ afterEach(async () => {
   external = undefined;
 });
 
-describe.skipIf(!python)("the Python example plugin", () => {
+describeWithTools(["python3"], "the Python example plugin", () => {
   it("runs as an executable: labels the container, asks for a prestart hook, logs JSON lines", async () => {
     const registry = createRegistry();
     external = await loadExternalPlugins(registry, { executableDirs: [pluginDir] });

@@ -61,11 +61,15 @@ export function sinceOf(nanos: string): string {
   return `${padded.slice(0, -9)}.${padded.slice(-9)}`;
 }
 
-/** The event's time as RFC 3339 with nanoseconds ("2026-12-06T12:47:15.495359236Z"). */
+/**
+ * The event's time as the engine writes `State.FinishedAt` (Go's RFC3339Nano): nanoseconds without their trailing
+ * zeros ("2026-12-06T12:47:15.49535923Z"), no fraction for a whole second, so both ways of learning an exit agree.
+ */
 export function eventTime(event: ContainerEvent): string {
   const nanos = eventNanos(event) || "0";
   const whole = new Date(Number(BigInt(nanos) / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
-  return `${whole}.${nanos.padStart(10, "0").slice(-9)}Z`;
+  const fraction = nanos.padStart(10, "0").slice(-9).replace(/0+$/, "");
+  return fraction === "" ? `${whole}Z` : `${whole}.${fraction}Z`;
 }
 
 /** Docker's zero time, which `FinishedAt` holds before the first exit. */

@@ -141,6 +141,16 @@ it("describes a container removed before its inspect from the die event: id, nam
   expect(calls[0]!.container).toMatchObject({ Id: id(3), Name: "/c3", Image: "bb", Config: { Image: "bb", Labels: { team: "infra" } }, State: { Running: false, ExitCode: 7 } });
 });
 
+it("writes a removed container's time as the engine writes FinishedAt: trailing zeros of the nanoseconds dropped", async () => {
+  const second = (t0 / 1_000_000_000n) * 1_000_000_000n;
+  send(die(6, second + 120_000_000n));
+  send(die(7, second));
+  await until(() => calls.length === 2);
+  const seconds = new Date(Number(second / 1_000_000n)).toISOString().slice(0, 19);
+  const byId = new Map(calls.map((c) => [c.container.Id, c.exit.finishedAt]));
+  expect([byId.get(id(6)), byId.get(id(7))]).toEqual([`${seconds}.12Z`, `${seconds}Z`]);
+});
+
 it("reports oomKilled for a removed container whose die came after an oom event", async () => {
   send(line({ Action: "oom", id: id(4), Actor: { ID: id(4), Attributes: {} } }, t0));
   send(die(4, t0 + 1n));

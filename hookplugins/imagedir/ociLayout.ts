@@ -138,7 +138,7 @@ async function unpackLayers(reader: LayoutReader, manifest: Record<string, unkno
     try {
       const gzipped = blob[0] === 0x1f && blob[1] === 0x8b;
       const tar = compression === "gzip" || gzipped ? await gunzipAsync(blob) : blob;
-      await unpackLayer(rootfs, readTar(tar));
+      await unpackLayer(rootfs, await readTar(tar));
     } catch (err) {
       if (err instanceof TarFormatError || err instanceof UnsafeLayerEntryError || (err as { code?: string }).code?.startsWith("Z_")) {
         reader.fail(`layer ${descriptor.digest} cannot be unpacked: ${(err as Error).message}`, "rebuild the image: its layer is not a valid, self-contained tar archive", err);

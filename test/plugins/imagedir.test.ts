@@ -123,9 +123,23 @@ describe("oci: references", () => {
     expect(existsSync(join(outside, "planted"))).toBe(false);
   });
 
+  it("a layer cut before its end-of-archive blocks is refused as truncated and leaves no image", async () => {
+    const whole = await tarLayer(join(work, "cut"), { "bin/app": "x".repeat(3000) });
+    const { layout } = await writeLayout(join(work, "layout"), { layers: [{ tar: whole.subarray(0, 2048) }], config: {} });
+    await expect(resolveImageDirRef(`oci:${layout}`, cache)).rejects.toThrow(/cannot be unpacked: .*[Tt]runcated.*; rebuild the image/);
+    await expect(resolveImageDirRef(`oci:${layout}`, cache)).rejects.toThrow(/Truncated input/);
+  });
+
+  it("a layer with paths longer than ustar's 100 bytes (GNU and pax long names) unpacks them whole", async () => {
+    const deep = `${"d".repeat(120)}/${"n".repeat(110)}`;
+    const { layout, manifest } = await writeLayout(join(work, "layout"), { layers: [{ tar: await tarLayer(join(work, "long"), { [deep]: "deep\n" }) }], config: {} });
+    await resolveImageDirRef(`oci:${layout}`, cache);
+    expect(readFileSync(join(cache, manifest.digest.slice(7), "rootfs", deep), "utf8")).toBe("deep\n");
+  });
+
   it("a layer that is not a tar archive is refused as damaged", async () => {
     const { layout } = await writeLayout(join(work, "layout"), { layers: [{ tar: Buffer.alloc(1024, 7) }], config: {} });
-    await expect(resolveImageDirRef(`oci:${layout}`, cache)).rejects.toThrow(/cannot be unpacked: bad header checksum at byte 0/);
+    await expect(resolveImageDirRef(`oci:${layout}`, cache)).rejects.toThrow(/cannot be unpacked: TAR_ENTRY_INVALID: checksum failure: not a tar archive, or a damaged one/);
   });
 });
 

@@ -93,8 +93,9 @@ itWithRunc("a container killed by the OOM killer is reported with oomKilled true
   const id = await run(t, ["sh", "-c", "sleep 1; tail /dev/zero"], { HostConfig: { Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024 } });
   await vi.waitFor(() => expect(seen.onExit).toHaveLength(1), { timeout: 20_000 });
   if (seen.onExit[0]?.exit.code !== 137) {
-    console.log(`skipped: runc could not limit the container's memory here (exit ${seen.onExit[0]?.exit.code}), so the OOM killer never came`);
-    ctx.skip();
+    const reason = `runc could not limit the container's memory here (exit ${seen.onExit[0]?.exit.code}), so the OOM killer never came`;
+    console.log(`skipped: ${reason}`);
+    ctx.skip(reason);
   }
   await vi.waitFor(() => expect(seen.onExit).toHaveLength(1), { timeout: 20_000 });
   expect(seen.onExit[0]?.exit).toMatchObject({ code: 137, signal: "SIGKILL", oomKilled: true });

@@ -10,10 +10,12 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { socketAccepts } from "./socketAccepts.js";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { checkCapabilities } from "./capabilities.js";
 import { hostPipeOnStdin, hostPipeVariable } from "./hostPipe.js";
+import { signalGroup } from "./processIdentity.js";
 import { removePidFile, writePidFile } from "./pidFiles.js";
 import type { PluginLogEvent, PluginProcessEvent } from "hookplugins";
 import type { Capabilities } from "./protocol.js";
@@ -52,12 +54,7 @@ function track(child: ChildProcess): void {
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
+  if (child.pid !== undefined) signalGroup(child.pid, signal);
 }
 
 /** Runs `<path> capabilities` and checks its output as the Capabilities of plugin `name`. */
@@ -90,7 +87,6 @@ export function readExecutableCapabilities(path: string, name: string, timeoutMs
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** What an ExecutablePlugin reports to its owner. */
 export interface ExecutableEvents {

@@ -142,12 +142,15 @@ class ExternalPluginSet implements ExternalPlugins<HostTypes> {
       return makeRunDir(this.options.runDir || undefined);
     })());
 
-  /** Stops what hosts now gone left running in the runtime folders, and reports each as a warning. */
+  /**
+   * Stops what hosts now gone left running in the runtime folders (all findings in `stale`); a plugin it had to stop
+   * is also a process warning. Files of plugins that ended with their host (the host pipe rule) are only removed.
+   */
   async #cleanStale(): Promise<void> {
     const fixed = this.options.runDir || undefined;
     const graceMs = this.options.executables?.stopGraceMs ?? 3000;
     this.stale = await cleanStalePlugins(await earlierRunDirs(fixed), { graceMs, removeDirs: fixed === undefined });
-    for (const report of this.stale) process.emitWarning(report.message, { code: "HOOKPLUGINS_STALE_PLUGIN" });
+    for (const report of this.stale) if (report.action === "stopped") process.emitWarning(report.message, { code: "HOOKPLUGINS_STALE_PLUGIN" });
   }
 
   info(loaded: Loaded): ExternalPluginInfo {

@@ -52,7 +52,15 @@ export async function isRunning(identity: ProcessIdentity): Promise<boolean> {
   return now !== undefined && now.startTime === identity.startTime && now.bootId === identity.bootId;
 }
 
-/** Whether identification works here (Linux /proc). */
-export async function canIdentifyProcesses(): Promise<boolean> {
-  return (await currentBootId()) !== undefined;
+/** Signals process `pid`'s group (a plugin is started as the leader of its own), or the process alone if it left it. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone meanwhile
+    }
+  }
 }

@@ -269,8 +269,10 @@ export function hookPluginHandlers(
           handlers[call] = update;
           handlers[runCommandCall] = async (body, req) => {
             const command = field(body, "Name", runCommandCall, "string") as string;
-            // a process that has not been asked yet (restarted, or a host that skipped it) asks its plugin now
+            // a process that has not been asked yet (restarted, or a host that skipped it) asks its plugin now: for
+            // the commands it adds, then, if that is not one, for one it replaces, given that command alone
             if (!actions.has(command)) await update({ Commands: [] }, req);
+            if (!actions.has(command)) await update({ Commands: [{ Name: command, Description: "" }] }, req);
             const action = actions.get(command);
             if (action === undefined) throw new V1PluginError(`${runCommandCall}: plugin "${s.name}" has no command "${command}"`, 404);
             const args = field(body, "Args", runCommandCall, "array") as string[];

@@ -6,8 +6,9 @@
  */
 import { lstat, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { readHostFile, readPidFile, type PluginPidRecord } from "./pidFiles.js";
-import { isRunning, processIdentity, type ProcessIdentity } from "./processIdentity.js";
+import { isRunning, processIdentity, signalGroup, type ProcessIdentity } from "./processIdentity.js";
 import { socketAccepts } from "./socketAccepts.js";
 import { removeStaleSocket } from "./unixSocket.js";
 
@@ -38,7 +39,6 @@ export interface StaleCleanupOptions {
   readonly removeDirs: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function waitGone(process: ProcessIdentity, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -54,25 +54,12 @@ async function untilNotAccepting(path: string, ms: number): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end && (await socketAccepts(path)); ) await sleep(100);
 }
 
-/** Signals the plugin's process group (it is started as the leader of its own), or the process alone if it left it. */
-function signalPlugin(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone meanwhile
-    }
-  }
-}
-
 /** SIGTERM, up to `graceMs` for it to end, then SIGKILL; resolves with the last signal sent. */
 async function stopPlugin(record: PluginPidRecord, graceMs: number): Promise<"SIGTERM" | "SIGKILL"> {
-  signalPlugin(record.process.pid, "SIGTERM");
+  signalGroup(record.process.pid, "SIGTERM");
   if (await waitGone(record.process, graceMs)) return "SIGTERM";
   // checked again right before: never signal a pid that has been given to another process since
-  if (await isRunning(record.process)) signalPlugin(record.process.pid, "SIGKILL");
+  if (await isRunning(record.process)) signalGroup(record.process.pid, "SIGKILL");
   // SIGKILL cannot be ignored, but a busy machine can take over a second to end the process and close its socket
   await waitGone(record.process, 5000);
   return "SIGKILL";

@@ -360,7 +360,7 @@ export class V1Client {
     };
     const onAbort = (reason: unknown): void => {
       // an AbortSignal's listener is given the abort Event; the call rejects with the signal's reason
-      finish(cancel !== undefined && isSignal(cancel) ? cancel.reason : reason);
+      finish(isSignal(cancel!) ? cancel.reason : reason);
       req?.destroy();
     };
     if (cancel !== undefined && listen(cancel, onAbort)) {

@@ -4,6 +4,7 @@
  * plugins, so other Docker plugin kinds (authorization, volume drivers) can be served with it too.
  */
 import { listenOnSocket } from "./unixSocket.js";
+import { formatPluginAddress } from "./v1Client.js";
 import { rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -248,11 +249,6 @@ function guarded(tls: PluginTlsServerOptions, listener: (req: IncomingMessage, r
   };
 }
 
-/** A listening address as a URL's host: IPv6 in brackets. */
-function hostInUrl(address: string): string {
-  return address.includes(":") ? `[${address}]` : address;
-}
-
 /** Starts a v1 plugin server on a UNIX socket (mode 0600) or a TCP port, over TLS when `tls` is given. */
 export async function listenV1Plugin(options: V1ServerOptions & V1ListenOptions): Promise<V1PluginServer> {
   const tls = tlsOf(options);
@@ -274,7 +270,7 @@ export async function listenV1Plugin(options: V1ServerOptions & V1ListenOptions)
   const tcpAddress = socketPath === undefined ? (server.address() as AddressInfo) : undefined;
   let closing: Promise<void> | undefined;
   return {
-    address: socketPath !== undefined ? `unix://${socketPath}` : `${tls ? "https" : "tcp"}://${hostInUrl(tcpAddress!.address)}:${tcpAddress!.port}`,
+    address: socketPath !== undefined ? `unix://${socketPath}` : formatPluginAddress({ kind: "tcp", host: tcpAddress!.address, port: tcpAddress!.port, ...(tls && { tls: {} }) }),
     tls: tls && { clientCertRequired: tls.requireClientCert !== false },
     socketPath,
     port: tcpAddress?.port,

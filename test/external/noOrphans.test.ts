@@ -272,6 +272,22 @@ describe.skipIf(!hasProc)("pid files at a host's start", () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it("that name no running plugin are reported in stale, with no process warning", async () => {
+    const self = (await processIdentity(process.pid))!;
+    const { runDir } = await pidFileNaming({ ...self, pid: 999_999_999 }, "1");
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const loaded = await loadWith(runDir);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      expect(loaded.stale).toHaveLength(1);
+      expect(warnings.filter((w) => (w as Error & { code?: string }).code === "HOOKPLUGINS_STALE_PLUGIN")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("naming a socket outside their folder do not get that file removed", async () => {
     const { runDir, file } = await pidFileNaming({ pid: 999_999_999, startTime: "1", bootId: "x" }, "1");
     const outside = join(tmp.dir, "not-in-run-dir.sock");

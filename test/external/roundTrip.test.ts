@@ -334,6 +334,22 @@ describe("new hook points across the wire", () => {
     );
   });
 
+  it("runs a host command an external plugin replaced over RunCommand, keeping the built-in's place and owner", async () => {
+    await serveIn(socketDir, { name: "replacer", updateCommands: (_ctx: unknown, c: CliCommandSpec[]) => c.map((spec) => ({ ...spec, action: ({ out }: { out: (l: string) => void }) => (out(`replaced ${spec.name}`), 4) })) });
+    const h = await load();
+    const [list] = await h.cli.updateCommands([{ name: "list", description: "d", action: () => 0 }]);
+    expect(list!.plugin).toBeUndefined();
+    const lines: string[] = [];
+    expect(await list!.action({ args: [], options: {}, out: (line) => void lines.push(line) })).toBe(4);
+    expect(lines).toEqual(["replaced list"]);
+  });
+
+  it("runs a replaced host command in a plugin process that was never asked for its commands (restarted)", async () => {
+    const server = await serveIn(socketDir, { name: "replacer", updateCommands: (_ctx: unknown, c: CliCommandSpec[]) => c.map((spec) => ({ ...spec, action: ({ out }: { out: (l: string) => void }) => void out(`replaced ${spec.name}`) })) });
+    const reply = await post(socketOf(server), "/CliPlugin.RunCommand", JSON.stringify({ Name: "list", Args: [], Options: {} }));
+    expect(reply.json).toEqual({ Output: "replaced list\n", ExitCode: 0 });
+  });
+
   it("runs a command of a plugin process that was never asked for its commands", async () => {
     const server = await serveIn(socketDir, { name: "fresh", updateCommands: (_ctx: unknown, c: CliCommandSpec[]) => [...c, { name: "ping", description: "d", action: ({ out }: { out: (l: string) => void }) => void out("pong") }] });
     const reply = await post(socketOf(server), "/CliPlugin.RunCommand", JSON.stringify({ Name: "ping", Args: [], Options: {} }));

@@ -162,6 +162,20 @@ describe("v1 plugin server", () => {
     }
   });
 
+  it("a client call cancelled through an AbortSignal rejects with the signal's reason, not the abort event", async () => {
+    const socket = await start({ "VolumeDriver.Get": () => new Promise((resolve) => setTimeout(() => resolve({ Err: "" }), 2000)) });
+    const client = new V1Client(parsePluginAddress(`unix://${socket}`));
+    try {
+      const controller = new AbortController();
+      const reason = new Error("the caller gave up");
+      const reply = client.call("VolumeDriver.Get", {}, controller.signal);
+      setTimeout(() => controller.abort(reason), 50);
+      await expect(reply).rejects.toBe(reason);
+    } finally {
+      client.close();
+    }
+  });
+
   it("refuses to replace a file that is not a socket", async () => {
     const path = join(dir.dir, "file.sock");
     await import("node:fs/promises").then((fs) => fs.writeFile(path, "x"));

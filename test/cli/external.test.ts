@@ -2,7 +2,6 @@
  * The CLI and external plugins, with the built `hookplugins` executable: `serve`, `plugin compile --executable`, and
  * `plugin list`, `inspect`, `explain`, `disable` seeing the external plugins a project declares in hookplugins.json.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
@@ -11,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHost, createRegistry } from "hookplugins";
 import { loadExternalPlugins } from "hookplugins/external";
 import { builtPackage, cli, containerPlugin, makeProject, removeTemporaryFolders, writePlugin } from "./helpers.js";
+import { killServeProcesses, startServe } from "./serveProcess.js";
 
-const children: ChildProcess[] = [];
 beforeAll(async () => {
   await builtPackage();
 }, 120_000);
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  killServeProcesses();
   await removeTemporaryFolders();
 });
 
@@ -29,31 +28,12 @@ function accepts(socketPath: string): Promise<boolean> {
   });
 }
 
-/**
- * Runs `hookplugins serve <target> --socket <socket>` in `cwd` and waits for its "Serving" line, which it prints once
- * the socket accepts (the socket accepting alone does not mean that the line has reached this process yet).
- */
-async function serveInBackground(cwd: string, target: string, socket: string): Promise<{ child: ChildProcess; output: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [join(await builtPackage(), "dist", "cli.js"), "serve", target, "--socket", socket], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let output = "";
-  child.stdout!.on("data", (c) => (output += String(c)));
-  child.stderr!.on("data", (c) => (output += String(c)));
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const end = Date.now() + 15_000;
-  while (!output.includes("\n")) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`serve did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, output: () => output, exit };
-}
-
 describe("hookplugins serve", () => {
   it("serves a plugin folder on a socket (mode 0600) until SIGTERM, then removes the socket", async () => {
     const root = await makeProject();
     await writePlugin(root, "plugins/alpha", containerPlugin("alpha", 3));
     const socket = join(root, "alpha.sock");
-    const { child, output, exit } = await serveInBackground(root, "./plugins/alpha", socket);
+    const { child, output, exit } = await startServe(root, ["./plugins/alpha", "--socket", socket]);
     expect(output()).toBe(`Serving plugin "alpha" on unix://${socket} (stop with SIGTERM or Ctrl-C).\n`);
     expect(await accepts(socket)).toBe(true);
     expect(statSync(socket).mode & 0o777).toBe(0o600);
@@ -109,7 +89,7 @@ describe("a project's external plugins in the CLI", () => {
     await writeFile(join(root, "hookplugins.json"), JSON.stringify({ ...manifest, external: { socketDirs: ["sockets"] } }, null, 2));
     await mkdir(join(root, "sockets"));
     const socket = join(root, "sockets", "remote.sock");
-    const served = await serveInBackground(root, "./remote-src/remote", socket);
+    const served = await startServe(root, ["./remote-src/remote", "--socket", socket]);
     return {
       root,
       socket,

@@ -9,7 +9,7 @@ import { readSpecFile, V1Client } from "hookplugins/external";
 import { describeWithTools, toolPath } from "../support/tools.js";
 import { builtPackage, cli, containerPlugin, makeProject, removeTemporaryFolders, writePlugin } from "../cli/helpers.js";
 import { makePki, type TestPki } from "./tlsCerts.js";
-import { killServeProcesses, startServe } from "./tlsServeProcess.js";
+import { killServeProcesses, startServe } from "../cli/serveProcess.js";
 
 describeWithTools(["openssl"], "hookplugins serve over TLS", () => {
   let root: string;

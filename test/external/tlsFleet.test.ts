@@ -15,7 +15,7 @@ import { describeWithTools, toolPath } from "../support/tools.js";
 import { builtPackage, makeProject, removeTemporaryFolders, writePlugin } from "../cli/helpers.js";
 import { sleep, waitFor } from "./helpers.js";
 import { makePki, type TestPki } from "./tlsCerts.js";
-import { killServeProcesses, startServe } from "./tlsServeProcess.js";
+import { killServeProcesses, startServe } from "../cli/serveProcess.js";
 
 const hosts = 8;
 const callersPerHost = 8;

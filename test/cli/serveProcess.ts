@@ -1,10 +1,10 @@
 /**
- * `hookplugins serve` of the built package as a child process, for the TLS tests: started, its ready line awaited,
- * and killed (SIGKILL) at the end of the file.
+ * `hookplugins serve` of the built package as a child process: started, its ready line awaited, and killed (SIGKILL)
+ * at the end of the file.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { builtPackage } from "../cli/helpers.js";
+import { builtPackage } from "./helpers.js";
 
 /** A running `hookplugins serve`. */
 export interface ServeProcess {

@@ -75,9 +75,19 @@ export function eventTime(event: ContainerEvent): string {
 /** Docker's zero time, which `FinishedAt` holds before the first exit. */
 const zeroTime = "0001-01-01T00:00:00Z";
 
-/** The exit of an inspected container; the die event, when there is one, gives the status of the exit it reports. */
+/** Whether `container`'s inspect shows a run that started after `event` (a restart policy started it again). */
+function startedSince(container: ContainerJSON, event: ContainerEvent): boolean {
+  const started = Date.parse(container.State?.StartedAt ?? "");
+  const nanos = eventNanos(event);
+  return Number.isFinite(started) && nanos !== "" && started > Number(BigInt(nanos) / 1_000_000n);
+}
+
+/**
+ * The exit of an inspected container; the die event, when there is one, gives the status of the exit it reports,
+ * and its time when the inspect already shows a later run (so that run's exit stays its own).
+ */
 export function exitOf(container: ContainerJSON, event?: ContainerEvent, oomEvent = false): ContainerExit {
-  const state = container.State;
+  const state = event !== undefined && startedSince(container, event) ? undefined : container.State;
   const attribute = event?.Actor?.Attributes?.["exitCode"];
   const code = attribute !== undefined && /^-?\d+$/.test(attribute) ? Number(attribute) : (state?.ExitCode ?? -1);
   const finished = state?.FinishedAt;

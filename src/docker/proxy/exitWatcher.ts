@@ -219,7 +219,8 @@ export class ExitWatcher {
       // found after a gap but running: started again since, and its exit unknown
       if (!from && container.State.Running) return;
       const exit = exitOf(container, from?.event, from?.oom);
-      const key = `${id}#${container.State.FinishedAt}`;
+      // one exit, however it was learnt (a die event, or found after a gap), is one time
+      const key = `${id}#${exit.finishedAt}`;
       if (eventKey !== undefined) this.#reported.add(eventKey);
       if (this.#reported.has(key)) return;
       this.#reported.add(key);

@@ -151,6 +151,21 @@ it("writes a removed container's time as the engine writes FinishedAt: trailing 
   expect([byId.get(id(6)), byId.get(id(7))]).toEqual([`${seconds}.12Z`, `${seconds}Z`]);
 });
 
+it("reports both exits of a container a restart policy started again before the first exit's inspect", async () => {
+  const second = (t0 / 1_000_000_000n) * 1_000_000_000n;
+  const iso = (at: bigint): string => new Date(Number(at / 1_000_000n)).toISOString();
+  // the inspect of both dies shows the second run: started after the first die, ended with status 2
+  engine.containers.set(id(9), { ...exited(9, iso(second + 3_000_000_000n), 2), State: { ...exited(9, iso(second + 3_000_000_000n), 2).State!, StartedAt: iso(second + 2_000_000_000n) } });
+  send(die(9, second + 1_000_000_000n, { exitCode: "1" }));
+  send(die(9, second + 3_000_000_000n, { exitCode: "2" }));
+  await until(() => calls.length === 2);
+  await quiet();
+  expect(calls.map((c) => [c.exit.code, c.exit.finishedAt])).toEqual([
+    [1, iso(second + 1_000_000_000n).replace(".000Z", "Z")],
+    [2, iso(second + 3_000_000_000n)],
+  ]);
+});
+
 it("reports oomKilled for a removed container whose die came after an oom event", async () => {
   send(line({ Action: "oom", id: id(4), Actor: { ID: id(4), Attributes: {} } }, t0));
   send(die(4, t0 + 1n));

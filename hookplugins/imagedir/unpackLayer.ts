@@ -30,15 +30,21 @@ async function lstatOrUndefined(path: string): Promise<Awaited<ReturnType<typeof
   }
 }
 
-/** The absolute path of `relative` under `root`, after checking that no folder on the way is a symlink. */
-async function target(root: string, relative: string): Promise<string> {
+/**
+ * The absolute path of `relative` under `root`, after checking that no folder on the way is a symlink. Folders the
+ * layer has no entries for are made when `make` (a tar archive need not list them), and a file where a folder must
+ * be is then replaced; without `make` (whiteouts, a hardlink's source) nothing on the way is changed.
+ */
+async function target(root: string, relative: string, make = true): Promise<string> {
   const parts = relative.split("/").filter(Boolean);
   let at = root;
   for (const part of parts.slice(0, -1)) {
     at = posix.join(at, part);
     const stat = await lstatOrUndefined(at);
     if (stat?.isSymbolicLink()) throw new UnsafeLayerEntryError(`entry "${relative}" passes through the symlink "${posix.relative(root, at)}"`);
-    if (stat && !stat.isDirectory()) await rm(at, { force: true });
+    if (stat?.isDirectory() || !make) continue;
+    if (stat) await rm(at, { force: true });
+    await mkdir(at, { mode: 0o755 });
   }
   return posix.join(root, ...parts);
 }
@@ -48,7 +54,7 @@ async function applyWhiteouts(root: string, entries: readonly TarEntry[]): Promi
     const path = inside(entry.path);
     const base = posix.basename(path);
     if (!base.startsWith(whiteoutPrefix)) continue;
-    const dir = await target(root, path);
+    const dir = await target(root, path, false);
     const parent = posix.dirname(dir);
     if (base === opaqueMarker) {
       for (const name of await readdir(parent).catch(() => [] as string[])) await rm(posix.join(parent, name), { recursive: true, force: true });
@@ -81,7 +87,7 @@ export async function unpackLayer(root: string, entries: readonly TarEntry[]): P
     }
     if (entry.type === "symlink") await symlink(entry.linkname, path);
     else if (entry.type === "hardlink") {
-      const source = await target(root, inside(entry.linkname));
+      const source = await target(root, inside(entry.linkname), false);
       if (!(await lstatOrUndefined(source))?.isFile()) throw new UnsafeLayerEntryError(`hardlink "${relative}" points at "${entry.linkname}", which is not a file of the image`);
       await link(source, path);
       continue;

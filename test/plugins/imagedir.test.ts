@@ -123,6 +123,13 @@ describe("oci: references", () => {
     expect(existsSync(join(outside, "planted"))).toBe(false);
   });
 
+  it("a layer without entries for the folders of its files gets those folders made", async () => {
+    const bare = await tarLayer(join(work, "bare"), { "opt/app/bin/run": "run\n" }, ["opt/app/bin/run"]);
+    const { layout, manifest } = await writeLayout(join(work, "layout"), { layers: [{ tar: bare }], config: {} });
+    await resolveImageDirRef(`oci:${layout}`, cache);
+    expect(readFileSync(join(cache, manifest.digest.slice(7), "rootfs", "opt/app/bin/run"), "utf8")).toBe("run\n");
+  });
+
   it("a layer cut before its end-of-archive blocks is refused as truncated and leaves no image", async () => {
     const whole = await tarLayer(join(work, "cut"), { "bin/app": "x".repeat(3000) });
     const { layout } = await writeLayout(join(work, "layout"), { layers: [{ tar: whole.subarray(0, 2048) }], config: {} });

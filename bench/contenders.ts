@@ -217,7 +217,7 @@ export function observerTapableOf(fns: readonly ObserverFn[], kind: Kind): () =>
   const hook = new AsyncSeriesHook<[BenchContainer]>(["container"]);
   fns.forEach((fn, i) => {
     if (kind === "sync") hook.tap(`p${i}`, (container) => void fn(ctx, container));
-    else hook.tapPromise(`p${i}`, async (container) => fn(ctx, container));
+    else hook.tapPromise(`p${i}`, (container) => fn(ctx, container) as Promise<void>);
   });
   return () => hook.promise({ Id: "c1", seen: 0 });
 }

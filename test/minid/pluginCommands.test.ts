@@ -202,3 +202,9 @@ it("minid serve --help prints the usage and does not start the daemon", async ()
   expect(err).not.toContain("serving");
   expect(existsSync(socketPath)).toBe(false);
 });
+
+it("--help after a plugin's command word prints minid's help, exit status 0", async () => {
+  const { code, out } = await minid(["greet", "--help"], registryWith(greeter));
+  expect(code).toBe(0);
+  expect(out).toMatch(/^ {2}greet <who> +says hello \(plugin greeter\)$/m);
+});

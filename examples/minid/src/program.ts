@@ -44,12 +44,15 @@ async function runCommand(name: string, split: SplitArgs, commands: readonly Cli
     err(`minid: unknown command "${name}"\n${usage(commands)}\n`);
     return 2;
   }
+  // serve also parses the --plugin-*-dir options (its own), so that a missing folder is a usage error
+  const argv = name === "serve" ? split.rest : split.commandArgs;
+  // -h/--help after any command word prints the help, unless the command takes --help itself
+  const ownHelp = (command.options ?? []).some((o) => /(^|[ ,|])--help\b/.test(o.flags));
+  if ((!ownHelp || name === "serve") && argv.some((a) => a === "-h" || a === "--help")) return showHelp();
   try {
-    // serve also parses the --plugin-*-dir options (its own), so that a missing folder is a usage error
-    const { args, options } = parseCommandArgs(command, name === "serve" ? split.rest : split.commandArgs);
-    if (name === "serve" && options["help"] === true) return await showHelp();
-    const controller = new AbortController();
-    return statusOf(await command.action({ args, options, out: print, signal: controller.signal }));
+    const { args, options } = parseCommandArgs(command, argv);
+    // no signal: by the time a command runs, Ctrl-C has Node's default action again and ends minid
+    return statusOf(await command.action({ args, options, out: print }));
   } catch (error) {
     if (error instanceof CommandUsageError) {
       err(`minid: ${error.message}\n${usage(commands)}\n`);

@@ -30,14 +30,8 @@ export class ContainerOrder {
       await previous;
       await task?.();
     });
-    let done = false;
-    return {
-      release(task) {
-        if (done) return;
-        done = true;
-        release(task);
-      },
-    };
+    // a second release changes nothing: the promise is settled by the first
+    return { release };
   }
 
   /** Resolves once every queued call has run (calls queued meanwhile included). */

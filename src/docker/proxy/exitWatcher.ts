@@ -12,12 +12,12 @@
  *   across reconnects.
  */
 import type { IncomingMessage } from "node:http";
-import type { ContainerJSON, Host } from "hookplugins";
+import type { Host } from "hookplugins";
 import type { ContainerOrder } from "./containerOrder.js";
 import { eventNanos, exitOf, parseContainerEvent, removedContainer, sinceOf, type ContainerEvent } from "./containerExit.js";
 import { errorMessage } from "./errorResponse.js";
 import { observe } from "./observerHost.js";
-import { engineJson } from "./routes/context.js";
+import { engineJson, inspectContainer } from "./routes/context.js";
 import type { UpstreamClient } from "./upstreamClient.js";
 
 /** Options of an ExitWatcher. */
@@ -213,7 +213,7 @@ export class ExitWatcher {
     const { engine, host, log } = this.#options;
     const eventKey = from ? `${id}@${eventNanos(from.event)}` : undefined;
     if (eventKey !== undefined && this.#reported.has(eventKey)) return;
-    const inspected = await engineJson<ContainerJSON>(engine, `/containers/${encodeURIComponent(id)}/json`).catch(() => ({ status: 0, body: undefined }));
+    const inspected = await inspectContainer(engine, id).catch(() => ({ status: 0, body: undefined }));
     const container = inspected.body;
     if (container?.State) {
       // found after a gap but running: started again since, and its exit unknown

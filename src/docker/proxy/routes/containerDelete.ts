@@ -3,14 +3,13 @@
  * was left) goes too.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ContainerJSON } from "hookplugins";
 import { removeHandoff } from "hookplugins/runtime";
-import { engineJson, versionPrefix, type RouteContext } from "./context.js";
+import { inspectContainer, versionPrefix, type RouteContext } from "./context.js";
 
 /** The handler of `DELETE /containers/{id}`. */
 export function containerDelete(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> {
   return async (req, res, params) => {
-    const inspected = await engineJson<ContainerJSON>(ctx.engine, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+    const inspected = await inspectContainer(ctx.engine, params["id"] ?? "", versionPrefix(req));
     const id = inspected.body?.Id;
     await ctx.engine.forward(req, res, {
       beforeEnd: async (status) => {

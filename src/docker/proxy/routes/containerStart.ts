@@ -8,12 +8,11 @@
  * so that the onExit of a process that ends at once comes after its postStart.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ContainerJSON } from "hookplugins";
 import { readHandoff, removeHandoff, writeHandoff } from "hookplugins/runtime";
 import { ProxyHttpError } from "../errorResponse.js";
 import { observe } from "../observerHost.js";
 import { readBody } from "../requestBody.js";
-import { clientGone, engineJson, versionPrefix, type RouteContext } from "./context.js";
+import { clientGone, inspectContainer, versionPrefix, type RouteContext } from "./context.js";
 import type { RuntimeCheck } from "./runtimeCheck.js";
 
 /** The handler of `POST /containers/{id}/start`. */
@@ -22,7 +21,7 @@ export function containerStart(ctx: RouteContext, runtimes: RuntimeCheck): (req:
     const signal = clientGone(res);
     const body = await readBody(req, "the container start request");
     const prefix = versionPrefix(req);
-    const { body: container } = await engineJson<ContainerJSON>(ctx.engine, `${prefix}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+    const { body: container } = await inspectContainer(ctx.engine, params["id"] ?? "", prefix);
     if (container === undefined || typeof container.Id !== "string") {
       // the engine's own answer (no such container, ...): the start goes on unchanged and it says so
       await ctx.engine.forward(req, res, { body });
@@ -70,7 +69,7 @@ export function containerStart(ctx: RouteContext, runtimes: RuntimeCheck): (req:
     // after the answer (a client gone before it: started if the engine's StartedAt moved)
     slot.release(async () => {
       if (status !== 0 && (status < 200 || status >= 300)) return;
-      const started = await engineJson<ContainerJSON>(ctx.engine, `${prefix}/containers/${encodeURIComponent(id)}/json`).catch(() => ({ status: 0, body: undefined }));
+      const started = await inspectContainer(ctx.engine, id, prefix).catch(() => ({ status: 0, body: undefined }));
       if (started.body === undefined) {
         if (status !== 0) ctx.log(`hookplugins docker-proxy: container ${id.slice(0, 12)} started, but the engine cannot inspect it (status ${started.status}): postStart did not run`);
         return;

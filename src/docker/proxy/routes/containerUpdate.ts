@@ -8,7 +8,7 @@ import type { ContainerJSON } from "hookplugins";
 import { ProxyHttpError } from "../errorResponse.js";
 import { readBody } from "../requestBody.js";
 import { endToEnd } from "../upstreamClient.js";
-import { clientGone, engineJson, versionPrefix, type RouteContext } from "./context.js";
+import { clientGone, inspectContainer, versionPrefix, type RouteContext } from "./context.js";
 
 /** The container's root filesystem as the host sees it: the storage driver's merged dir, else its process's root. */
 export function rootfsOf(container: ContainerJSON): string {
@@ -31,7 +31,7 @@ export function containerUpdate(ctx: RouteContext): (req: IncomingMessage, res: 
     const contentType = req.headers["content-type"];
     const answer = await ctx.engine.request(req.method ?? "POST", req.url ?? "/", { body, signal, ...(contentType && { headers: { "Content-Type": contentType } }) });
     if (answer.status >= 200 && answer.status < 300) {
-      const { body: container, status } = await engineJson<ContainerJSON>(ctx.engine, `${versionPrefix(req)}/containers/${encodeURIComponent(params["id"] ?? "")}/json`);
+      const { body: container, status } = await inspectContainer(ctx.engine, params["id"] ?? "", versionPrefix(req));
       if (container === undefined) throw new ProxyHttpError(502, `the engine applied the update, but then could not inspect container ${params["id"]} (status ${status}); postUpdate did not run`);
       const env = ((container.Config as { Env?: string[] | null } | undefined)?.Env ?? []).slice();
       try {

@@ -4,7 +4,7 @@
  * they all use.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Host } from "hookplugins";
+import type { ContainerJSON, Host } from "hookplugins";
 import type { ContainerOrder } from "../containerOrder.js";
 import type { UpstreamClient } from "../upstreamClient.js";
 
@@ -57,4 +57,9 @@ export async function engineJson<T>(engine: UpstreamClient, path: string): Promi
   } catch {
     return { status: answer.status, body: undefined };
   }
+}
+
+/** The engine's inspect of container `id` (`prefix`: the request's API version path, if any). */
+export function inspectContainer(engine: UpstreamClient, id: string, prefix = ""): Promise<{ status: number; body: ContainerJSON | undefined }> {
+  return engineJson<ContainerJSON>(engine, `${prefix}/containers/${encodeURIComponent(id)}/json`);
 }

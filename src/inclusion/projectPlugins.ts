@@ -82,15 +82,6 @@ function failureOf(name: string, source: PluginSource, error: unknown): PluginLo
   return { name, source, reason: typeof reason === "string" ? reason : failure.message, error: failure };
 }
 
-/** Unregisters what a plugin that failed half-way registered: every registration after `seq`, keeping the order of the rest. */
-function dropRegisteredAfter(seq: number): void {
-  const all = defaultRegistry.list();
-  if (!all.some((p) => p.seq > seq)) return;
-  defaultRegistry.clear();
-  const registry = defaultRegistry as unknown as Record<string, (plugin: object) => unknown>;
-  for (const p of all) if (p.seq <= seq) registry[`register${p.type}`]!(p.plugin);
-}
-
 /**
  * Locates every in-process plugin of `project` and checks that it accepts this library's version, without running
  * it; a plugin that fails is reported (`failed`), never thrown.
@@ -128,7 +119,7 @@ async function loadInProcess(project: Project, report: boolean, locateOnly: bool
       located.push(location);
     } catch (error) {
       if (!report) throw error;
-      dropRegisteredAfter(before);
+      defaultRegistry.unregisterAfter(before);
       failed.push(failureOf(location.manifest.name, moduleSource(location.specifier), error));
     }
   }

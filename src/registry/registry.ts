@@ -72,6 +72,8 @@ export interface PluginRegistry<T extends HostTypes = DefaultHostTypes> {
   subscribe(listener: (change: RegistryChange) => void): () => void;
   /** Unregisters every plugin. */
   clear(): void;
+  /** Unregisters every plugin registered after registration `seq` (what a module that failed half-way registered). */
+  unregisterAfter(seq: number): void;
 }
 
 function describeOwner(p: RegisteredPlugin): string {
@@ -144,7 +146,12 @@ class Registry implements PluginRegistry<HostTypes> {
   }
 
   clear(): void {
+    this.unregisterAfter(0);
+  }
+
+  unregisterAfter(seq: number): void {
     for (const plugin of [...this.#plugins].reverse()) {
+      if (plugin.seq <= seq) continue;
       this.#plugins.splice(this.#plugins.indexOf(plugin), 1);
       this.#changed({ kind: "unregistered", plugin });
     }

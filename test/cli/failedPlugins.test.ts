@@ -95,6 +95,19 @@ describe("a plugin that failed to load", () => {
     });
   });
 
+  it("in-process, that registers a plugin and then throws, leaves nothing registered: explain lists only the plugins that loaded", async () => {
+    const root = await makeProject();
+    await writePlugin(root, "plugins/alpha", containerPlugin("alpha", 0));
+    const source = 'import { registerContainerPlugin } from "hookplugins";\nregisterContainerPlugin({ name: "broken", preCreate: () => undefined });\nthrow new Error("no config file");\n';
+    await writePlugin(root, "plugins/broken", { manifest: containerPlugin("broken").manifest!, source });
+    await writeFile(join(root, "hookplugins.json"), JSON.stringify({ plugins: ["./plugins/alpha", "./plugins/broken"], generated: false, stateFile: ".hookplugins/state.json", installDir: "plugins" }));
+    const result = await cli(root, "explain", "preCreate", "--json");
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    const shown = JSON.parse(result.stdout) as Record<string, { plugin?: string; name?: string }[]>;
+    expect(shown["ContainerPlugin.preCreate"]!.map((p) => p.plugin)).toEqual(["alpha"]);
+    expect(shown["failed"]!.map((p) => p.name)).toEqual(["broken"]);
+  });
+
   it("in-process, that throws when imported, makes plugin inspect print what is known and exit 1 with the reason", async () => {
     const root = await projectWithThrowingPlugin();
     const result = await cli(root, "plugin", "inspect", "broken");

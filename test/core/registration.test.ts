@@ -163,6 +163,19 @@ describe("registering plugins", () => {
     expect(registry.list()).toEqual([]);
   });
 
+  it("unregisters only the plugins registered after a given registration with unregisterAfter, telling subscribers of each", () => {
+    const registry = createRegistry();
+    registry.registerContainerPlugin({ name: "kept", preCreate: () => undefined });
+    const seq = registry.list()[0]!.seq;
+    registry.registerContainerPlugin({ name: "half1", preCreate: () => undefined });
+    registry.registerImagePlugin({ name: "half2", resolveImage: () => undefined });
+    const gone: string[] = [];
+    registry.subscribe((change) => void (change.kind === "unregistered" && gone.push(change.plugin.name)));
+    registry.unregisterAfter(seq);
+    expect(registry.list().map((p) => p.name)).toEqual(["kept"]);
+    expect(gone).toEqual(["half2", "half1"]);
+  });
+
   it("sees a plugin registered after createHost on the host's next call", async () => {
     const { registry, host } = setup();
     expect((await host.container.preCreate(config())).Hostname).toBeUndefined();

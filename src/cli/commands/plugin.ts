@@ -74,12 +74,11 @@ export async function setEnabledCommand(ctx: CommandContext, names: readonly str
   for (const name of names) ctx.out.line(`${enabled ? "Enabled" : "Disabled"} plugin "${name}".`);
 }
 
-/** The names of the project's external plugins, those that failed to load included. */
+/** The names of the project's external plugins as its sources name them (unreadable ones included), none started. */
 async function externalNames(ctx: CommandContext): Promise<string[]> {
-  const loaded = await loadProjectView(ctx, "locate");
-  const names = externalRows(loaded, []).map((r) => r.name);
-  await loaded.close();
-  return names;
+  const [{ externalSourcesOfProject }, { discoverPlugins }] = await Promise.all([import("../../external/projectSources.js"), import("../../external/discovery.js")]);
+  const found = await discoverPlugins(await externalSourcesOfProject(ctx.root));
+  return [...found.plugins.map((p) => p.name), ...found.problems.map((p) => p.plugin.name)];
 }
 
 /** The specifier `inspect` and `uninstall` mean by `nameOrPath`: an installed plugin's name, else a path or package. */
